@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -35,12 +34,12 @@ PROXY_VARS = (
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in PROXY_VARS:
         monkeypatch.delenv(name, raising=False)
     home = tmp_path / "app-home"
     monkeypatch.setenv("MANUSCRIPT_GUI_HOME", str(home))
-    yield home
+    return home
 
 
 @pytest.hookimpl(tryfirst=True)
