@@ -1,0 +1,209 @@
+"""Plain, immutable snapshots of stored rows, and the checks applied before writing.
+
+Callers (engine, services, Qt table models) get these instead of live peewee
+rows: they are safe to hand to another thread, cannot trigger a query when a
+view reads them, and keep peewee out of every layer above ``storage``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from manuscript_gui.storage.errors import ValidationError
+from manuscript_gui.storage.status import FileOutcome, FileStatus, StopReason, TaskStatus
+
+__all__ = ["FileRecord", "JsonObject", "NewFile", "TaskRecord"]
+
+JsonObject = dict[str, Any]
+"""The task's selection: storage only requires it to be a JSON object."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """A task row. Counters are derived from its file rows (never set directly)."""
+
+    id: int
+    name: str
+    target_dir: str
+    selection: JsonObject
+    status: TaskStatus
+    reason: str | None
+    """A :class:`StopReason` value, read as ``str``: a code from a newer app still loads."""
+    reason_detail: str | None
+    position: int
+    total_files: int
+    succeeded: int
+    failed: int
+    total_bytes: int
+    done_bytes: int
+    """Bytes of the files that succeeded (partial data of in-flight files is live state)."""
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+    @property
+    def remaining_files(self) -> int:
+        """Files not completed yet (waiting or paused)."""
+        return self.total_files - self.succeeded - self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class NewFile:
+    """A file to add to a task, as listed from the server at task creation."""
+
+    remote_id: str
+    project_id: str
+    remote_path: str
+    local_path: str
+    """Relative to the task's target folder, ``/``-separated, already made safe."""
+    version: int
+    """The version pinned at creation; downloads ask for exactly this one."""
+    size: int
+    sha256: str
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """A file row. To change one, ``dataclasses.replace`` it and pass it to ``update_files``."""
+
+    id: int
+    task_id: int
+    remote_id: str
+    project_id: str
+    remote_path: str
+    local_path: str
+    version: int
+    size: int
+    sha256: str
+    content_type: str | None
+    etag: str | None
+    status: FileStatus
+    outcome: FileOutcome | None
+    error_code: str | None
+    """A :class:`FileError` value (``str`` for the same reason as ``TaskRecord.reason``)."""
+    error_message: str | None
+    attempts: int
+    updated_at: datetime
+
+
+# ----------------------------------------------------------------------- helpers
+
+_CODE_RE: Final = re.compile(r"[a-z][a-z0-9_]*")
+_SHA256_RE: Final = re.compile(r"[0-9a-f]{64}")
+
+
+def now_text() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def dump_json(value: JsonObject) -> str:
+    if not isinstance(value, dict):
+        raise ValidationError("a task's selection must be a JSON object")
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"a task's selection must be JSON-serialisable: {exc}") from None
+
+
+def load_json(text: str) -> JsonObject:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValidationError("stored selection is not a JSON object")
+    return value
+
+
+def task_status(value: str) -> TaskStatus:
+    """Coerce to a storable task status; ``running`` is refused with the reason why."""
+    try:
+        return TaskStatus(value)
+    except ValueError:
+        pass
+    if value == "running":
+        raise ValidationError(
+            "'running' is never stored: a task is running when the live task manager holds "
+            "its id, so a crash cannot leave it stuck (store 'waiting' instead)"
+        )
+    raise ValidationError(f"unknown task status {value!r}")
+
+
+def file_status(value: str) -> FileStatus:
+    """Coerce to a storable file status (again, never ``running``)."""
+    try:
+        return FileStatus(value)
+    except ValueError:
+        raise ValidationError(
+            f"file status {value!r} cannot be stored (one of: {', '.join(FileStatus)}; "
+            "in-flight files are known to the task manager only)"
+        ) from None
+
+
+def file_outcome(value: str) -> FileOutcome:
+    try:
+        return FileOutcome(value)
+    except ValueError:
+        raise ValidationError(f"unknown file outcome {value!r}") from None
+
+
+def stop_reason(value: str) -> StopReason:
+    try:
+        return StopReason(value)
+    except ValueError:
+        raise ValidationError(f"unknown stop reason {value!r}") from None
+
+
+def check_code(value: str | None, what: str) -> None:
+    """Codes are identifiers the UI translates, not prose."""
+    if value is not None and not _CODE_RE.fullmatch(value):
+        raise ValidationError(f"{what} must be a snake_case identifier, got {value!r}")
+
+
+def check_local_path(path: str) -> None:
+    """Refuse anything that could resolve outside the task's target folder.
+
+    The engine makes names safe; this is the last line of defence, cheap
+    enough to run on every row.
+    """
+    if (
+        not path
+        or path.startswith("/")
+        or "\\" in path
+        or ":" in path  # "C:x" is drive-relative on Windows
+        or "\x00" in path
+        or any(part in ("", ".", "..") for part in path.split("/"))
+    ):
+        raise ValidationError(f"unsafe local path {path!r}")
+
+
+def check_new_file(file: NewFile) -> None:
+    if not file.remote_id or not file.project_id:
+        raise ValidationError("a file needs its remote id and project id")
+    check_local_path(file.local_path)
+    if file.version < 0 or file.size < 0:
+        raise ValidationError(f"negative version or size for {file.local_path!r}")
+    if not _SHA256_RE.fullmatch(file.sha256):
+        raise ValidationError(f"sha256 of {file.local_path!r} must be 64 lowercase hex digits")
+
+
+def check_file_state(file: FileRecord) -> tuple[FileStatus, FileOutcome | None]:
+    """The status/outcome/error combinations a file row may hold."""
+    status = file_status(file.status)
+    outcome = None if file.outcome is None else file_outcome(file.outcome)
+    if (status is FileStatus.COMPLETED) != (outcome is not None):
+        raise ValidationError(f"file {file.id}: an outcome is set exactly when it is completed")
+    if outcome is FileOutcome.FAILED and file.error_code is None:
+        raise ValidationError(f"file {file.id}: a failed file needs an error code")
+    if outcome is FileOutcome.SUCCEEDED and file.error_code is not None:
+        raise ValidationError(f"file {file.id}: a succeeded file carries no error")
+    check_code(file.error_code, "error code")
+    if file.attempts < 0:
+        raise ValidationError(f"file {file.id}: negative attempts")
+    return status, outcome

@@ -1,0 +1,690 @@
+"""The repository of one identity's export database.
+
+**One object per database, no global proxy.** :class:`ExportStore` owns its
+``SqliteDatabase`` and a pair of model classes bound to it
+(:func:`~manuscript_gui.storage.models.bind_models`). A process-wide
+``DatabaseProxy`` (vorta's pattern) holds one database at a time, but we need
+two at once: during a user switch the old identity's store is still being
+stopped and closed while the new identity's store opens, and the tests keep
+several open side by side. ``Model.bind_ctx`` would rebind shared classes and
+break as soon as two calls interleave. Per-store bound subclasses mutate
+nothing shared, and nothing outside a store can reach its database by
+accident.
+
+**One connection, one lock.** The store uses a single SQLite connection
+(peewee ``thread_safe=False``) guarded by a re-entrant lock, rather than
+peewee's default of one connection per thread. The engine runs blocking
+database work on a worker thread; with per-thread connections ``close()``
+would close only the caller's, leaving the file open (and, on Windows,
+unmovable) after a user switch. Every public method is one transaction.
+
+**Snapshots out, validated values in.** Methods return frozen records
+(``records.py``), never live rows; every write is validated (statuses,
+outcomes, codes, local paths), and the schema repeats the vital rules as
+CHECK constraints (``running`` can never be stored, an outcome exists exactly
+when a file is completed).
+
+**One-way flow.** Task counters (files, successes, failures, bytes) are only
+ever derived from the file rows by one aggregate query
+(:meth:`ExportStore.recompute_task_counts`); file updates recompute them in the
+same transaction, so after a crash the task list always agrees with the files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self, cast
+
+import peewee as pw
+
+from manuscript_gui.config import AppPaths, app_paths, aside_path
+from manuscript_gui.storage import migrations
+from manuscript_gui.storage.errors import (
+    CorruptDatabaseError,
+    DatabaseOpenError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
+from manuscript_gui.storage.models import (
+    BoundModels,
+    Task,
+    TaskFile,
+    bind_models,
+    sqlite_connection,
+)
+from manuscript_gui.storage.paths import identity_db_path
+from manuscript_gui.storage.records import (
+    FileRecord,
+    JsonObject,
+    NewFile,
+    TaskRecord,
+    check_file_state,
+    check_new_file,
+    dump_json,
+    file_outcome,
+    file_status,
+    load_json,
+    now_text,
+    parse_time,
+    stop_reason,
+    task_status,
+)
+from manuscript_gui.storage.status import FileOutcome, FileStatus, StopReason, TaskStatus
+
+__all__ = ["ExportStore", "open_identity_db"]
+
+_log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_S: Final = 5.0
+# Primary result codes (the low byte of an extended code) that mean "damaged".
+_SQLITE_CORRUPT: Final = 11
+_SQLITE_NOTADB: Final = 26
+
+_FILE_INSERT_COLUMNS: Final = (
+    "task_id",
+    "remote_id",
+    "project_id",
+    "remote_path",
+    "local_path",
+    "version",
+    "size",
+    "sha256",
+    "content_type",
+    "status",
+    "attempts",
+    "updated_at",
+)
+
+
+class _Damaged(Exception):
+    """Internal: the open-time check found damage."""
+
+
+def open_identity_db(
+    server_url: str, user_id: str, user_type: str, *, paths: AppPaths | None = None
+) -> ExportStore:
+    """Open (creating or upgrading as needed) the database of one server + user + identity.
+
+    Raises :class:`CorruptDatabaseError` after moving a damaged file aside (a
+    second call then creates an empty database), :class:`SchemaTooNewError`
+    for a file from a newer app version, :class:`DatabaseOpenError` when the
+    file cannot be opened at all.
+    """
+    data_dir = (paths or app_paths()).data_dir
+    return ExportStore.open(identity_db_path(server_url, user_id, user_type, data_dir=data_dir))
+
+
+class ExportStore:
+    """Tasks and per-file details of one identity; see the module docstring for the design.
+
+    Use :meth:`open` or :func:`open_identity_db`; call :meth:`close` (or use
+    it as a context manager) when the identity is left.
+    """
+
+    def __init__(self, path: Path, db: pw.SqliteDatabase, migration_backup: Path | None) -> None:
+        self.path = path
+        self.migration_backup = migration_backup
+        """The copy made before this open upgraded the schema, if it did."""
+        self._db = db
+        self._m: BoundModels = bind_models(db)
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # ------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def open(cls, path: Path) -> ExportStore:
+        """Open the database file at *path*: check it, upgrade it, configure it."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseOpenError(path, exc.strerror or str(exc)) from exc
+        db = pw.SqliteDatabase(
+            str(path),
+            thread_safe=False,
+            autoconnect=False,  # after close(), a stray call must fail, not reopen
+            check_same_thread=False,  # the lock below serialises threads instead
+            timeout=BUSY_TIMEOUT_S,
+        )
+        hot_journal = path.with_name(path.name + "-journal").exists()
+        try:
+            if not hot_journal:
+                _check_integrity_readonly(path)
+            db.connect()
+            if hot_journal:
+                # Rolling a crashed transaction back takes a writer, so this
+                # (rare: rollback-journal files only) case is checked here.
+                _quick_check(sqlite_connection(db))
+            # Refuse newer or foreign files before anything writes to them.
+            migrations.check_schema_version(db, path)
+            _configure(db, path)
+            backup = migrations.upgrade(db, path)
+        except _Damaged as exc:
+            db.close()
+            raise _set_aside(path, str(exc)) from None
+        except StorageError:
+            db.close()
+            raise
+        except (pw.PeeweeException, sqlite3.Error) as exc:
+            db.close()
+            if _is_damage(exc):
+                raise _set_aside(path, str(exc)) from exc
+            raise DatabaseOpenError(path, str(exc)) from exc
+        if backup is not None:
+            _log.info(
+                "Upgraded %s to schema v%d; backup at %s", path, migrations.SCHEMA_VERSION, backup
+            )
+        return cls(path, db, backup)
+
+    def close(self) -> None:
+        """Close the connection. Idempotent; later calls on the store raise StorageError."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._db.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make several calls one atomic unit (e.g. *resume*: the task and its paused files)."""
+        with self._tx():
+            yield
+
+    # ----------------------------------------------------------------- tasks
+
+    def create_task(
+        self,
+        name: str,
+        target_dir: str,
+        selection: JsonObject,
+        *,
+        status: TaskStatus = TaskStatus.INITIALIZING,
+    ) -> TaskRecord:
+        """Add a task at the end of the queue; it starts ``initializing`` (or ``waiting``)."""
+        status = task_status(status)
+        if status not in (TaskStatus.INITIALIZING, TaskStatus.WAITING):
+            raise ValidationError(f"a new task starts initializing or waiting, not {status}")
+        if not name or not target_dir:
+            raise ValidationError("a task needs a name and a target folder")
+        selection_text = dump_json(selection)
+        with self._tx():
+            t = self._m.task
+            last = t.select(pw.fn.MAX(t.position)).scalar()
+            now = now_text()
+            row = t.create(
+                name=name,
+                target_dir=target_dir,
+                selection=selection_text,
+                status=status.value,
+                position=(last or 0) + 1,
+                created_at=now,
+                updated_at=now,
+            )
+            return _task_record(row)
+
+    def get_task(self, task_id: int) -> TaskRecord:
+        """The task with this id; :class:`NotFoundError` if there is none."""
+        with self._tx():
+            return _task_record(self._task_row(task_id))
+
+    def list_tasks(self) -> list[TaskRecord]:
+        """All tasks in queue order (a handful of rows: their files are not loaded)."""
+        with self._tx():
+            t = self._m.task
+            return [_task_record(row) for row in t.select().order_by(t.position, t.id)]
+
+    def next_waiting_task(self) -> TaskRecord | None:
+        """The first ``waiting`` task in queue order: what the scheduler runs next."""
+        with self._tx():
+            t = self._m.task
+            query = t.select().where(t.status == TaskStatus.WAITING.value)
+            rows = list(query.order_by(t.position, t.id).limit(1))
+            return _task_record(rows[0]) if rows else None
+
+    def set_task_status(
+        self,
+        task_id: int,
+        status: TaskStatus,
+        reason: StopReason | None = None,
+        detail: str | None = None,
+    ) -> TaskRecord:
+        """Change a task's status (scheduler and user actions only).
+
+        ``paused`` needs a reason; a reason is only kept with ``paused`` or
+        ``canceled`` (any other status clears it). ``running`` is refused.
+        """
+        status = task_status(status)
+        reason = None if reason is None else stop_reason(reason)
+        if status is TaskStatus.PAUSED and reason is None:
+            raise ValidationError("a paused task needs a reason the user can read")
+        if reason is not None and status not in (TaskStatus.PAUSED, TaskStatus.CANCELED):
+            raise ValidationError(f"a {status} task carries no stop reason")
+        if detail is not None and reason is None:
+            raise ValidationError("a reason detail needs a reason")
+        with self._tx():
+            self._task_row(task_id)
+            t = self._m.task
+            now = now_text()
+            finished = status in (TaskStatus.COMPLETED, TaskStatus.CANCELED)
+            t.update(
+                status=status.value,
+                reason=None if reason is None else reason.value,
+                reason_detail=detail,
+                updated_at=now,
+                finished_at=now if finished else None,
+            ).where(t.id == task_id).execute()
+            return _task_record(self._task_row(task_id))
+
+    def move_task_up(self, task_id: int) -> bool:
+        """Swap with the previous task in the queue; False if it is already first."""
+        return self._move(task_id, towards_head=True)
+
+    def move_task_down(self, task_id: int) -> bool:
+        """Swap with the next task in the queue; False if it is already last."""
+        return self._move(task_id, towards_head=False)
+
+    def delete_task(self, task_id: int) -> None:
+        """Delete a task and (by the schema's ON DELETE CASCADE) all its file rows."""
+        with self._tx():
+            self._task_row(task_id)
+            t = self._m.task
+            t.delete().where(t.id == task_id).execute()
+
+    # ----------------------------------------------------------------- files
+
+    def insert_files(self, task_id: int, files: Iterable[NewFile]) -> int:
+        """Add files (``waiting``) to a task in one transaction; returns how many.
+
+        *files* is consumed lazily, so a listing of 100k files never has to
+        exist as one list. Rows go through one prepared statement
+        (``executemany``): about 8x faster than peewee's ``insert_many`` at
+        100k rows, with no limit on bound variables per statement. A local
+        path used twice in the task rejects the whole call.
+        """
+        sql = (
+            f"INSERT INTO {TaskFile._meta.table_name} ({', '.join(_FILE_INSERT_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(_FILE_INSERT_COLUMNS))})"
+        )
+        with self._tx():
+            self._task_row(task_id)
+            now = now_text()
+
+            def rows() -> Iterator[tuple[object, ...]]:
+                for f in files:
+                    check_new_file(f)
+                    yield (
+                        task_id,
+                        f.remote_id,
+                        f.project_id,
+                        f.remote_path,
+                        f.local_path,
+                        f.version,
+                        f.size,
+                        f.sha256,
+                        f.content_type,
+                        FileStatus.WAITING.value,
+                        0,
+                        now,
+                    )
+
+            count: int = sqlite_connection(self._db).executemany(sql, rows()).rowcount
+            return count
+
+    def page_files(
+        self,
+        task_id: int,
+        *,
+        after_id: int = 0,
+        limit: int = 500,
+        status: FileStatus | None = None,
+        outcome: FileOutcome | None = None,
+    ) -> list[FileRecord]:
+        """Up to *limit* files of a task with ids above *after_id*, in id order.
+
+        Keyset paging: pass the last id of one page as *after_id* of the next.
+        Each page is an index range scan, however deep into 100k rows it is,
+        and rows added or changed between pages are never returned twice.
+        """
+        if limit < 1:
+            raise ValidationError("limit must be at least 1")
+        with self._tx():
+            f = self._m.file
+            query = f.select().where(f.task_id == task_id, f.id > after_id)
+            if status is not None:
+                query = query.where(f.status == file_status(status).value)
+            if outcome is not None:
+                query = query.where(f.outcome == file_outcome(outcome).value)
+            # Plain dicts, not model instances: half the cost per row, and rows
+            # become records right away (peewee's stubs type every row variant as
+            # the model, hence the cast).
+            rows = cast("Iterable[dict[str, Any]]", query.order_by(f.id).limit(limit).dicts())
+            return [_file_record(row) for row in rows]
+
+    def iter_files(
+        self,
+        task_id: int,
+        *,
+        status: FileStatus | None = None,
+        outcome: FileOutcome | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[FileRecord]:
+        """Every matching file of a task, fetched page by page (the lock is free between pages)."""
+        after = 0
+        while True:
+            page = self.page_files(
+                task_id, after_id=after, limit=page_size, status=status, outcome=outcome
+            )
+            yield from page
+            if len(page) < page_size:
+                return
+            after = page[-1].id
+
+    def update_files(self, task_id: int, files: Iterable[FileRecord]) -> TaskRecord:
+        """Write the changeable state of file rows and re-derive the task's counters.
+
+        Changeable: status, outcome, error code/message, attempts, etag. What
+        was fixed at creation (paths, pinned version, size, sha256) is never
+        rewritten. All rows must belong to *task_id* (a task manager is bound
+        to one task). Returns the task with its fresh counters.
+        """
+        sql = (
+            f"UPDATE {TaskFile._meta.table_name} SET status = ?, outcome = ?, error_code = ?, "
+            "error_message = ?, attempts = ?, etag = ?, updated_at = ? "
+            "WHERE id = ? AND task_id = ?"
+        )
+        now = now_text()
+        params: list[tuple[object, ...]] = []
+        for file in files:
+            if file.task_id != task_id:
+                raise ValidationError(
+                    f"file {file.id} belongs to task {file.task_id}, not {task_id}"
+                )
+            status, outcome = check_file_state(file)
+            params.append(
+                (
+                    status.value,
+                    None if outcome is None else outcome.value,
+                    file.error_code,
+                    file.error_message,
+                    file.attempts,
+                    file.etag,
+                    now,
+                    file.id,
+                    task_id,
+                )
+            )
+        with self._tx():
+            self._task_row(task_id)
+            changed = sqlite_connection(self._db).executemany(sql, params).rowcount
+            if changed != len(params):
+                raise NotFoundError(
+                    f"{len(params) - changed} of {len(params)} file rows are not in task {task_id}"
+                )
+            return self._recompute(task_id)
+
+    def set_file_status(self, task_id: int, *, where: FileStatus, to: FileStatus) -> int:
+        """Move every file of a task from one open status to another; returns how many.
+
+        For pause (``waiting`` → ``paused``) and resume (``paused`` →
+        ``waiting``). ``completed`` needs an outcome, so it is set per file with
+        :meth:`update_files`. The counters do not depend on these two statuses.
+        """
+        where, to = file_status(where), file_status(to)
+        if FileStatus.COMPLETED in (where, to):
+            raise ValidationError("use update_files to complete files or requeue_failed_files")
+        with self._tx():
+            self._task_row(task_id)
+            f = self._m.file
+            changed: int = (
+                f.update(status=to.value, updated_at=now_text())
+                .where(f.task_id == task_id, f.status == where.value)
+                .execute()
+            )
+            return changed
+
+    def requeue_failed_files(self, task_id: int) -> TaskRecord:
+        """*Retry failed*: every failed file of the task back to ``waiting``, attempts reset."""
+        with self._tx():
+            self._task_row(task_id)
+            f = self._m.file
+            f.update(
+                status=FileStatus.WAITING.value,
+                outcome=None,
+                error_code=None,
+                error_message=None,
+                attempts=0,
+                updated_at=now_text(),
+            ).where(f.task_id == task_id, f.outcome == FileOutcome.FAILED.value).execute()
+            return self._recompute(task_id)
+
+    def recompute_task_counts(self, task_id: int) -> TaskRecord:
+        """Re-derive a task's counters from its file rows (one aggregate query) and store them."""
+        with self._tx():
+            self._task_row(task_id)
+            return self._recompute(task_id)
+
+    # -------------------------------------------------------------- internals
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[None]:
+        """Lock, check open, run in a transaction (a savepoint when nested), map errors."""
+        with self._lock:
+            if self._closed:
+                raise StorageError(f"the export database {self.path} is closed")
+            try:
+                with self._db.atomic():
+                    yield
+            except (pw.IntegrityError, sqlite3.IntegrityError) as exc:
+                raise ValidationError(f"rejected by the database: {exc}") from exc
+            except (pw.PeeweeException, sqlite3.Error) as exc:
+                raise StorageError(f"database error in {self.path}: {exc}") from exc
+
+    def _task_row(self, task_id: int) -> Task:
+        row = self._m.task.get_or_none(self._m.task.id == task_id)
+        if row is None:
+            raise NotFoundError(f"no task {task_id} in {self.path}")
+        return row
+
+    def _move(self, task_id: int, *, towards_head: bool) -> bool:
+        with self._tx():
+            row = self._task_row(task_id)
+            t = self._m.task
+            if towards_head:
+                query = t.select().where(t.position < row.position).order_by(t.position.desc())
+            else:
+                query = t.select().where(t.position > row.position).order_by(t.position)
+            neighbours = list(query.limit(1))
+            if not neighbours:
+                return False
+            other = neighbours[0]
+            # Positions are unique (max + 1 on create, swapped here), so a swap
+            # is all a move takes.
+            t.update(position=other.position).where(t.id == row.id).execute()
+            t.update(position=row.position).where(t.id == other.id).execute()
+            return True
+
+    def _recompute(self, task_id: int) -> TaskRecord:
+        # SUM over a comparison counts the rows where it holds (NULL outcomes add nothing).
+        total, succeeded, failed, total_bytes, done_bytes = (
+            sqlite_connection(self._db)
+            .execute(
+                f"""
+                SELECT COUNT(*),
+                       COALESCE(SUM(outcome = 'succeeded'), 0),
+                       COALESCE(SUM(outcome = 'failed'), 0),
+                       COALESCE(SUM(size), 0),
+                       COALESCE(SUM(CASE WHEN outcome = 'succeeded' THEN size END), 0)
+                FROM {TaskFile._meta.table_name} WHERE task_id = ?
+                """,
+                (task_id,),
+            )
+            .fetchone()
+        )
+        t = self._m.task
+        t.update(
+            total_files=total,
+            succeeded=succeeded,
+            failed=failed,
+            total_bytes=total_bytes,
+            done_bytes=done_bytes,
+            updated_at=now_text(),
+        ).where(t.id == task_id).execute()
+        return _task_record(self._task_row(task_id))
+
+
+# -------------------------------------------------------------- open helpers
+
+
+def _check_integrity_readonly(path: Path) -> None:
+    """Refuse a damaged file before anything writes to it.
+
+    The check runs over a *read-only* connection: closing a read-write one
+    would checkpoint the ``-wal`` into the damaged file and delete it, losing
+    exactly what someone recovering the data needs. ``quick_check`` reads
+    every page (truncation, garbage pages) but skips the costly index-content
+    comparison of ``integrity_check``: about 0.1 s for a 100k-file database.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return  # new (SQLite treats an empty file as an empty database)
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        _quick_check(conn)
+    finally:
+        conn.close()
+
+
+def _quick_check(conn: sqlite3.Connection) -> None:
+    rows = conn.execute("PRAGMA quick_check").fetchall()
+    if [tuple(r) for r in rows] != [("ok",)]:
+        problems = "; ".join(str(r[0]) for r in rows[:3])
+        raise _Damaged(f"integrity check failed: {problems}")
+
+
+def _configure(db: pw.SqliteDatabase, path: Path) -> None:
+    # WAL: readers never block the writer (the UI pages through files while
+    # the engine records results), and a crash mid-commit cannot damage the
+    # file. Set before migrating, so even a crash during the very first
+    # migration leaves no hot rollback journal behind.
+    conn = sqlite_connection(db)
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        # Some network filesystems cannot do WAL; rollback journaling still works.
+        _log.warning("SQLite refused WAL for %s (journal mode %s)", path, mode)
+    # synchronous=NORMAL: in WAL mode this syncs at checkpoints instead of at
+    # every commit. An application crash loses nothing; a power cut can lose
+    # the last commits but never corrupts the file. Losing them is harmless
+    # here: the data file is fsynced and renamed *before* its row says
+    # "succeeded", so a lost commit only sends a file back to "waiting", and
+    # the next run finds it on disk with the right sha256. FULL would fsync
+    # after every batch of progress for no gain in correctness.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _is_damage(exc: BaseException) -> bool:
+    """Whether an error (or one it wraps) is SQLite saying the file is damaged.
+
+    Anything else (locked, read-only, cannot open) is not damage: moving a
+    healthy file aside because another process holds a lock would lose data.
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        code = getattr(current, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            return True
+        # peewee wraps the driver's exception as its first argument.
+        todo.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        todo.extend((current.__cause__, current.__context__))
+    return False
+
+
+def _set_aside(path: Path, detail: str) -> StorageError:
+    """Move a damaged database and its -wal/-shm aside; return the error to raise."""
+    target = aside_path(path, "corrupt")
+    try:
+        # Companions first: a stale -wal left next to a new, empty database
+        # could be replayed into it. Renamed to "<target>-wal" so that opening
+        # the set-aside copy with sqlite3 picks its WAL up again.
+        for suffix in ("-wal", "-shm"):
+            companion = path.with_name(path.name + suffix)
+            if companion.exists():
+                os.replace(companion, target.with_name(target.name + suffix))
+        os.replace(path, target)
+    except OSError as exc:
+        return DatabaseOpenError(
+            path, f"it is damaged ({detail}) and could not be moved aside ({exc})"
+        )
+    error = CorruptDatabaseError(path, target, detail)
+    _log.error("%s", error)
+    return error
+
+
+def _task_record(row: Task) -> TaskRecord:
+    return TaskRecord(
+        id=row.id,
+        name=row.name,
+        target_dir=row.target_dir,
+        selection=load_json(row.selection),
+        status=TaskStatus(row.status),
+        reason=row.reason,
+        reason_detail=row.reason_detail,
+        position=row.position,
+        total_files=row.total_files,
+        succeeded=row.succeeded,
+        failed=row.failed,
+        total_bytes=row.total_bytes,
+        done_bytes=row.done_bytes,
+        created_at=parse_time(row.created_at),
+        updated_at=parse_time(row.updated_at),
+        finished_at=None if row.finished_at is None else parse_time(row.finished_at),
+    )
+
+
+def _file_record(row: dict[str, Any]) -> FileRecord:
+    outcome = row["outcome"]
+    return FileRecord(
+        id=row["id"],
+        task_id=row["task_id"],
+        remote_id=row["remote_id"],
+        project_id=row["project_id"],
+        remote_path=row["remote_path"],
+        local_path=row["local_path"],
+        version=row["version"],
+        size=row["size"],
+        sha256=row["sha256"],
+        content_type=row["content_type"],
+        etag=row["etag"],
+        status=FileStatus(row["status"]),
+        outcome=None if outcome is None else FileOutcome(outcome),
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        attempts=row["attempts"],
+        updated_at=parse_time(row["updated_at"]),
+    )
