@@ -19,6 +19,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 
+from tests.fixtures_server import *  # noqa: F403  (server fixtures for every folder)
+
 PROXY_VARS = (
     "HTTP_PROXY",
     "HTTPS_PROXY",
