@@ -1,0 +1,713 @@
+"""The working-paper server client (``server-api.md``) on ``httpx.AsyncClient``.
+
+One :class:`ApiClient` per session (user + identity). It speaks only the
+contract: it never relies on what the reference server happens to do, never
+follows redirects, and never sends a request without a token to an
+authenticated endpoint (after logout nothing leaves the machine).
+
+Downloads are one request per file, no HEAD: :meth:`ApiClient.download_to`
+resumes a partial with ``Range`` + ``If-Range`` and checks every header that
+could make it write the wrong bytes *before* writing any.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+import os
+import re
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, Self, TypeVar
+from urllib.parse import quote
+
+import certifi  # httpx's own dependency
+import httpx
+
+from manuscript_gui import __version__
+from manuscript_gui.net._http import (
+    ERROR_BODY_LIMIT,
+    body_cut,
+    decode_json,
+    error_from_response,
+    network_error,
+)
+from manuscript_gui.net.errors import ProtocolError, Unauthorized
+from manuscript_gui.net.headers import (
+    is_html,
+    is_weak_etag,
+    parse_content_length,
+    parse_content_range,
+    parse_repr_digest_sha256,
+)
+from manuscript_gui.net.models import (
+    ChildEntry,
+    DownloadResult,
+    DownloadStart,
+    FileInfo,
+    LoginResult,
+    Me,
+    Page,
+    Project,
+    parse_children_page,
+    parse_project_page,
+)
+
+if TYPE_CHECKING:
+    from _hashlib import HASH
+
+__all__ = ["DEFAULT_TIMEOUTS", "ApiClient", "Timeouts"]
+
+T = TypeVar("T")
+
+API: Final = "/api/v1"
+
+#: A server that keeps sending empty pages with fresh cursors loops just as
+#: surely as one repeating a cursor; no real listing needs this many in a row.
+MAX_EMPTY_PAGES: Final = 100
+
+_SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds allowed per phase; ``None`` waits forever.
+
+    ``read`` is per read on an open connection, not per download, so a 1 GiB
+    file is fine as long as bytes keep coming. ``pool`` is unbounded by
+    default: the engine already limits how many files are in flight, and a
+    wait for a free connection is no reason to fail a file that never reached
+    the network.
+    """
+
+    connect: float | None = 15.0
+    read: float | None = 60.0
+    write: float | None = 60.0
+    pool: float | None = None
+
+    def to_httpx(self) -> httpx.Timeout:
+        """The same limits as httpx wants them."""
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+
+DEFAULT_TIMEOUTS: Final = Timeouts()
+
+
+def _segment(value: str) -> str:
+    # Ids are opaque: "/", "?", "%" or ".." inside one must not change the path.
+    return quote(value, safe="")
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _ssl_context(verify: bool, ca_bundle: str | os.PathLike[str] | None) -> ssl.SSLContext | bool:
+    if ca_bundle is not None:
+        if not verify:
+            raise ValueError("ca_bundle given together with verify=False")
+        path = os.fspath(ca_bundle)
+        try:
+            # Replaces the default trust store, like curl --cacert: a server
+            # with a private CA is trusted through that CA only.
+            if os.path.isdir(path):
+                return ssl.create_default_context(capath=path)
+            return ssl.create_default_context(cafile=path)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"CA bundle {path!r} could not be loaded: {exc}") from exc
+    if not verify:
+        return False
+    # The OS store first (Windows' and most Linux systems' trust store holds an
+    # organisation's own CA; certifi alone would reject an on-premises server),
+    # plus certifi for Pythons without a usable OS store (python.org macOS).
+    # OpenSSL's default paths also honour SSL_CERT_FILE / SSL_CERT_DIR.
+    ctx = ssl.create_default_context()
+    ctx.load_verify_locations(cafile=certifi.where())
+    return ctx
+
+
+class ApiClient:
+    """Client of one working-paper server, for one session.
+
+    Args:
+        base_url: ``https://wp.example.com`` (a path prefix is kept).
+        token: a bearer token from an earlier :meth:`login`, if any.
+        verify: verify the server's TLS certificate against the OS trust
+            store plus certifi. ``False`` is for throw-away test servers only.
+        ca_bundle: a PEM file (or OpenSSL hashed directory) of CAs to trust
+            *instead* of the defaults, for servers with a private CA.
+        timeouts: per-phase timeouts, see :class:`Timeouts`.
+        max_connections: connection-pool size. 8 by default: httpx is CPU-bound
+            and 16 connections measured slower than 8 (env-spike §2.6).
+        transport: an ``httpx.AsyncBaseTransport`` to use instead of the network
+            (tests inject ``httpx.MockTransport``).
+
+    Proxies from the environment (and the OS settings httpx reads) are used
+    for real servers but never for a loopback ``base_url``: a developer's
+    ``HTTPS_PROXY`` must not swallow requests to 127.0.0.1. Since the client
+    only ever talks to ``base_url`` this is decided once, here.
+
+    Raises:
+        ValueError: the base URL is not http(s), or the CA bundle cannot be read.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        verify: bool = True,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        max_connections: int = 8,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        url = httpx.URL(base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"base URL must be http(s)://host[:port][/prefix], got {base_url!r}")
+        if max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+        if url.scheme == "http" and ca_bundle is None:
+            # No TLS will ever happen (no redirects are followed, only base_url
+            # is contacted), so skip loading trust stores (~40 ms per client).
+            ssl_setting: ssl.SSLContext | bool = False
+        else:
+            ssl_setting = _ssl_context(verify, ca_bundle)
+        self._token: str | None = token
+        self._loopback = _is_loopback(url.host)
+        self._http = httpx.AsyncClient(
+            base_url=url,
+            verify=ssl_setting,
+            timeout=timeouts.to_httpx(),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            transport=transport,
+            trust_env=not self._loopback,
+            follow_redirects=False,
+            headers={"User-Agent": f"manuscript-gui/{__version__} httpx/{httpx.__version__}"},
+        )
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every pooled connection. The client is unusable afterwards."""
+        await self._http.aclose()
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url)
+
+    @property
+    def token(self) -> str | None:
+        """The bearer token in use, or ``None`` when logged out."""
+        return self._token
+
+    @property
+    def is_loopback(self) -> bool:
+        """Whether the server is on this machine (no proxies are used then)."""
+        return self._loopback
+
+    # -- plumbing --------------------------------------------------------------
+
+    def _auth(self) -> dict[str, str]:
+        if self._token is None:
+            # No request after logout: fail here, as a 401 would, so callers
+            # need one code path for "the session is over".
+            raise Unauthorized(401, "not_logged_in", "no session token: log in first")
+        return {"Authorization": f"Bearer {self._token}"}
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        params: dict[str, str | int] | None = None,
+        json: Any = None,
+        at_login: bool = False,
+    ) -> httpx.Response:
+        headers = {"Accept": "application/json"}
+        if not at_login:
+            headers.update(self._auth())
+        try:
+            response = await self._http.request(
+                method, API + path, params=params, json=json, headers=headers
+            )
+        except httpx.TransportError as exc:
+            raise network_error(exc, self._http.base_url) from exc
+        except httpx.DecodingError as exc:
+            raise ProtocolError(f"{what}: undecodable answer body: {exc}", code="bad_json") from exc
+        status = response.status_code
+        if status >= 400:
+            raise error_from_response(
+                status, response.headers, response.content[:ERROR_BODY_LIMIT], at_login=at_login
+            )
+        if status >= 300:
+            raise _redirect_error(what, response)
+        return response
+
+    async def _get_json(
+        self, path: str, what: str, params: dict[str, str | int] | None = None
+    ) -> object:
+        response = await self._call("GET", path, what, params=params)
+        return decode_json(response, what)
+
+    async def _paginate(
+        self, fetch: Callable[[str | None], Awaitable[Page[T]]], what: str
+    ) -> AsyncIterator[T]:
+        seen: set[str] = set()
+        cursor: str | None = None
+        empty_run = 0
+        while True:
+            page = await fetch(cursor)
+            for item in page.items:
+                yield item
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+            if cursor in seen:
+                raise ProtocolError(
+                    f"{what}: the server sent cursor {cursor[:40]!r} twice; "
+                    "the list would never end",
+                    code="cursor_loop",
+                )
+            seen.add(cursor)
+            empty_run = 0 if page.items else empty_run + 1
+            if empty_run >= MAX_EMPTY_PAGES:
+                raise ProtocolError(
+                    f"{what}: {empty_run} empty pages in a row; the list would never end",
+                    code="cursor_loop",
+                )
+
+    @staticmethod
+    def _page_params(cursor: str | None, limit: int | None) -> dict[str, str | int]:
+        params: dict[str, str | int] = {}
+        if limit is not None:
+            params["limit"] = limit
+        if cursor is not None:
+            params["cursor"] = cursor
+        return params
+
+    # -- session ---------------------------------------------------------------
+
+    async def login(
+        self, username: str, password: str, user_type: str | None = None
+    ) -> LoginResult:
+        """Log in as one identity (``None``: the user's default) and keep the token.
+
+        Raises:
+            InvalidCredentials: wrong user name or password.
+            IdentityNotAllowed: the user holds no identity ``user_type``.
+        """
+        response = await self._call(
+            "POST",
+            "/auth/login",
+            "login",
+            json={"username": username, "password": password, "userType": user_type},
+            at_login=True,
+        )
+        result = LoginResult.from_json(decode_json(response, "login"))
+        self._token = result.token
+        return result
+
+    async def logout(self) -> None:
+        """Revoke the token on the server and forget it.
+
+        The token is forgotten even when the request fails, so no later call
+        can use it. A 401 means it was already dead: that is a successful
+        logout, not an error. Without a token this sends nothing.
+        """
+        if self._token is None:
+            return
+        try:
+            await self._call("POST", "/auth/logout", "logout")
+        except Unauthorized:
+            pass
+        finally:
+            self._token = None
+
+    async def me(self) -> Me:
+        """Who the current token speaks for (user, identity, all identities)."""
+        return Me.from_json(await self._get_json("/me", "me"))
+
+    # -- browsing --------------------------------------------------------------
+
+    async def projects_page(
+        self, *, cursor: str | None = None, limit: int | None = None
+    ) -> Page[Project]:
+        """One page of the projects this identity may see."""
+        data = await self._get_json("/projects", "projects", self._page_params(cursor, limit))
+        return parse_project_page(data)
+
+    def iter_projects(self, *, limit: int | None = None) -> AsyncIterator[Project]:
+        """Every project this identity may see, following cursors to the end.
+
+        Raises ProtocolError(``cursor_loop``) if the server repeats a cursor.
+        """
+        return self._paginate(
+            lambda cursor: self.projects_page(cursor=cursor, limit=limit), "projects"
+        )
+
+    async def children_page(
+        self,
+        project_id: str,
+        folder_id: str = "root",
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[ChildEntry]:
+        """One page of a folder's children (``"root"``: the project's top level)."""
+        path = f"/projects/{_segment(project_id)}/folders/{_segment(folder_id)}/children"
+        data = await self._get_json(path, "children", self._page_params(cursor, limit))
+        return parse_children_page(data)
+
+    def iter_children(
+        self, project_id: str, folder_id: str = "root", *, limit: int | None = None
+    ) -> AsyncIterator[ChildEntry]:
+        """Every child of one folder (not recursive), following cursors to the end."""
+        return self._paginate(
+            lambda cursor: self.children_page(project_id, folder_id, cursor=cursor, limit=limit),
+            "children",
+        )
+
+    async def get_file(self, file_id: str) -> FileInfo:
+        """A file with every version the server still keeps."""
+        data = await self._get_json(f"/files/{_segment(file_id)}", "file")
+        return FileInfo.from_json(data)
+
+    # -- downloading -----------------------------------------------------------
+
+    async def download_to(
+        self,
+        file_id: str,
+        version: int,
+        dest: Path,
+        *,
+        expected_size: int,
+        expected_sha256: str,
+        etag: str | None = None,
+        content_type: str | None = None,
+        progress: Callable[[int], None] | None = None,
+        on_start: Callable[[DownloadStart], None] | None = None,
+        chunk_size: int | None = None,
+    ) -> DownloadResult:
+        """Download one pinned file version into ``dest``, resuming a partial.
+
+        ``dest`` is the staging file. If it holds ``N`` bytes with
+        ``0 < N <= expected_size`` they are taken as a prefix and the request
+        asks ``Range: bytes=N-`` with ``If-Range: <etag>`` (when a strong ETag
+        is known). Before a byte is written the answer must fit:
+
+        - **206**: ``Content-Range`` starts exactly at ``N``, runs to the end,
+          its total is ``expected_size``, and its ETag equals ``etag`` → append;
+        - **200**: ``Content-Length`` equals ``expected_size`` → the partial is
+          discarded and the file starts over;
+        - **416**: the server's total is ``expected_size`` and so is ``N`` → the
+          partial is already whole; it is hashed, nothing is written;
+        - never an HTML page (unless ``content_type`` says the file *is* HTML),
+          never a weak ETag, never a ``Repr-Digest`` other than
+          ``expected_sha256``, never a ``Content-Encoding``.
+
+        Any misfit raises :class:`ProtocolError` with ``dest`` untouched. While
+        streaming, a body that ends early raises :class:`IncompleteBody` (what
+        arrived is kept, so the next call resumes); more bytes than announced
+        raise ProtocolError(``too_many_bytes``) and undo this call's writes.
+        A partial longer than ``expected_size`` cannot be a prefix: it is
+        fetched anew.
+
+        The sha256 is computed on the fly (the kept prefix is hashed off the
+        event loop), so the caller only compares :attr:`DownloadResult.size`
+        and :attr:`DownloadResult.sha256` with the pin before renaming.
+
+        Args:
+            progress: called with the byte count of each written chunk (a delta).
+            on_start: called once the answer passed its checks, before any
+                write: record ``etag`` for the next resume; ``offset == 0``
+                while a partial existed means it is being discarded.
+            chunk_size: bytes per write; ``None`` takes chunks as the
+                transport delivers them (up to 64 KiB with httpcore) without
+                httpx's re-buffering copies.
+
+        Raises:
+            HTTPError: subclasses per status (VersionNotFound, Gone, Forbidden,
+                Unauthorized, RateLimited, ServerError, ...).
+            NetworkError: connection failures, timeouts, :class:`IncompleteBody`.
+            ProtocolError: an answer that does not fit (see above).
+            OSError: local file errors (disk full, staging folder gone), as is.
+        """
+        if expected_size < 0:
+            raise ValueError("expected_size must not be negative")
+        if not _SHA256_RE.fullmatch(expected_sha256):
+            raise ValueError("expected_sha256 must be 64 hex digits")
+        expected_sha256 = expected_sha256.lower()
+        auth = self._auth()
+        try:
+            # One stat on the loop: cheaper than a thread hop. The writes below
+            # are plain blocking calls too, for now (a later issue tunes them).
+            existing: int | None = dest.stat().st_size  # noqa: ASYNC240
+        except FileNotFoundError:
+            existing = None
+        offset = existing if existing is not None and 0 < existing <= expected_size else 0
+        # A weak validator may not drive If-Range (RFC 9110 §13.1.5); treat it as unknown.
+        pinned_etag = etag if etag and not is_weak_etag(etag) else None
+
+        headers = {"Accept": "*/*", "Accept-Encoding": "identity", **auth}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+            if pinned_etag is not None:
+                headers["If-Range"] = pinned_etag
+        path = f"{API}/files/{_segment(file_id)}/versions/{int(version)}/content"
+        request = self._http.build_request("GET", path, headers=headers)
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise network_error(exc, request.url) from exc
+        try:
+            return await _receive(
+                response,
+                dest,
+                existed=existing is not None,
+                offset=offset,
+                expected_size=expected_size,
+                expected_sha256=expected_sha256,
+                pinned_etag=pinned_etag,
+                content_type=content_type,
+                progress=progress,
+                on_start=on_start,
+                chunk_size=chunk_size,
+            )
+        finally:
+            await response.aclose()
+
+
+def _redirect_error(what: str, response: httpx.Response) -> ProtocolError:
+    location = response.headers.get("location", "?")
+    return ProtocolError(
+        f"{what}: unexpected redirect ({response.status_code}) to {location[:200]} "
+        "(wrong base URL, or a login portal in between?)",
+        code="unexpected_redirect",
+    )
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    buf = bytearray()
+    try:
+        async for chunk in response.aiter_bytes():
+            buf += chunk
+            if len(buf) >= ERROR_BODY_LIMIT:
+                break
+    except httpx.HTTPError:
+        # The error body is a courtesy; the status alone decides the error.
+        pass
+    return bytes(buf[:ERROR_BODY_LIMIT])
+
+
+def _misfit(message: str, code: str) -> ProtocolError:
+    return ProtocolError(message + "; nothing was written", code=code)
+
+
+async def _receive(
+    response: httpx.Response,
+    dest: Path,
+    *,
+    existed: bool,
+    offset: int,
+    expected_size: int,
+    expected_sha256: str,
+    pinned_etag: str | None,
+    content_type: str | None,
+    progress: Callable[[int], None] | None,
+    on_start: Callable[[DownloadStart], None] | None,
+    chunk_size: int | None,
+) -> DownloadResult:
+    status = response.status_code
+    h = response.headers
+
+    if status == 416 and offset:
+        await _read_capped(response)
+        crange = parse_content_range(h.get("content-range"))
+        if crange is None or crange.first is not None or crange.complete is None:
+            raise _misfit(
+                f"416 without 'Content-Range: bytes */<size>' (got {h.get('content-range')!r})",
+                "bad_content_range",
+            )
+        if crange.complete != expected_size or offset != expected_size:
+            raise _misfit(
+                f"416 says the file has {crange.complete} bytes; expected {expected_size}, "
+                f"have {offset}",
+                "bad_content_range",
+            )
+        if on_start is not None:
+            on_start(DownloadStart(status=416, offset=offset, etag=pinned_etag))
+        digest = await asyncio.to_thread(_hash_prefix, dest, offset)
+        return DownloadResult(
+            size=offset,
+            sha256=digest.hexdigest(),
+            etag=pinned_etag,
+            status=416,
+            offset=offset,
+            received=0,
+        )
+    if status >= 400:
+        body = await _read_capped(response)
+        raise error_from_response(status, h, body)
+    if 300 <= status < 400:
+        raise _redirect_error("download", response)
+    if status not in (200, 206):
+        raise _misfit(f"unexpected status {status} for file content", "unexpected_status")
+
+    encoding = h.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        # The sha256 is pinned over the raw representation; a body compressed on
+        # the way (by a proxy, say) is not what the pin describes.
+        raise _misfit(
+            f"the content is encoded ({encoding}) though identity was asked", "bad_encoding"
+        )
+    answer_type = h.get("content-type")
+    if is_html(answer_type) and not is_html(content_type):
+        raise _misfit(
+            f"the server answered with a web page ({answer_type}) instead of the file "
+            "(a proxy or login page?)",
+            "html_page",
+        )
+    answer_etag = h.get("etag")
+    if answer_etag is not None and is_weak_etag(answer_etag):
+        raise _misfit(f"weak ETag {answer_etag!r}; resumes need a strong one", "weak_etag")
+    digest_hex = parse_repr_digest_sha256(h.get("repr-digest"))
+    if digest_hex is not None and digest_hex != expected_sha256:
+        raise _misfit(
+            f"Repr-Digest sha-256 {digest_hex} is not the pinned {expected_sha256}: "
+            "the server is serving other bytes than the pinned version",
+            "digest_mismatch",
+        )
+    length = parse_content_length(h.get("content-length"))
+    if length == -1:
+        raise _misfit(f"malformed Content-Length {h.get('content-length')!r}", "bad_content_length")
+
+    if status == 200:
+        # A missing Content-Length (a re-chunking proxy) is tolerated: the body
+        # is still counted against expected_size below.
+        if length is not None and length != expected_size:
+            raise _misfit(
+                f"Content-Length {length} is not the pinned size {expected_size}",
+                "bad_content_length",
+            )
+        start = 0
+    else:
+        if not offset:
+            raise _misfit("206 to a request without Range", "unexpected_status")
+        crange = parse_content_range(h.get("content-range"))
+        if (
+            crange is None
+            or crange.first != offset
+            or crange.last != expected_size - 1
+            or crange.complete != expected_size
+        ):
+            raise _misfit(
+                f"Content-Range {h.get('content-range')!r} does not continue "
+                f"bytes {offset}-{expected_size - 1}/{expected_size}",
+                "bad_content_range",
+            )
+        if length is not None and length != expected_size - offset:
+            raise _misfit(
+                f"Content-Length {length} does not match the range ({expected_size - offset})",
+                "bad_content_length",
+            )
+        if pinned_etag is not None and answer_etag is not None and answer_etag != pinned_etag:
+            raise _misfit(
+                f"ETag {answer_etag!r} differs from the partial's {pinned_etag!r}",
+                "etag_mismatch",
+            )
+        start = offset
+
+    if on_start is not None:
+        on_start(DownloadStart(status=status, offset=start, etag=answer_etag))
+    hasher = await asyncio.to_thread(_hash_prefix, dest, start) if start else hashlib.sha256()
+    body_len = expected_size - start
+    received = 0
+    cut: httpx.TransportError | None = None
+    # "wb" truncates now, not at the first byte, so that after on_start the
+    # file is always a prefix of the representation whose ETag was reported.
+    with open(dest, "r+b" if start else "wb") as f:  # noqa: ASYNC230
+        if start:
+            f.seek(start)
+        try:
+            # aiter_bytes over identity content is aiter_raw plus a no-op
+            # decoder, and it also serves answers already read into memory.
+            async for chunk in response.aiter_bytes(chunk_size):
+                n = len(chunk)
+                if received + n > body_len:
+                    _undo(f, dest, start, existed)
+                    raise ProtocolError(
+                        f"the server sent more than the {body_len} bytes announced; "
+                        "this attempt's bytes were removed",
+                        code="too_many_bytes",
+                    )
+                f.write(chunk)
+                hasher.update(chunk)
+                received += n
+                if progress is not None:
+                    progress(n)
+        except httpx.TransportError as exc:
+            # Judged below by the byte count: a failure after the last byte
+            # (while closing, say) does not make a complete body incomplete.
+            cut = exc
+        if received == body_len:
+            # Drops stray bytes past the end should the partial have grown meanwhile.
+            f.truncate()
+    if received < body_len:
+        raise body_cut(cut, response.request.url, received, body_len) from cut
+    return DownloadResult(
+        size=expected_size,
+        sha256=hasher.hexdigest(),
+        etag=answer_etag,
+        status=status,
+        offset=start,
+        received=received,
+    )
+
+
+def _undo(f: BinaryIO, dest: Path, start: int, existed: bool) -> None:
+    """Take back this call's writes: the prefix stays, a file we created goes."""
+    f.truncate(start)
+    if not start and not existed:
+        f.close()
+        dest.unlink(missing_ok=True)
+
+
+def _hash_prefix(path: Path, length: int) -> HASH:
+    """sha256 of the first ``length`` bytes of ``path`` (run in a worker thread)."""
+    hasher = hashlib.sha256()
+    buf = bytearray(1024 * 1024)
+    view = memoryview(buf)
+    remaining = length
+    with open(path, "rb") as f:
+        while remaining:
+            n = f.readinto(view[: min(remaining, len(buf))])
+            if not n:
+                raise OSError(f"{path}: shorter than the {length} bytes it had a moment ago")
+            hasher.update(view[:n])
+            remaining -= n
+    return hasher
