@@ -138,6 +138,23 @@ def _resume_and_failure_report(db: pw.Database) -> None:
     )
 
 
+@migration(3)
+def _listing_state(db: pw.Database) -> None:
+    """Whether a task's file list is complete.
+
+    A listing that fails (server unreachable, login expired) pauses the task;
+    resuming it must list again rather than export a partial list. Tasks that
+    already left ``initializing`` were listed completely.
+    """
+    _execute_all(
+        db,
+        (
+            "ALTER TABLE task ADD COLUMN listed INTEGER NOT NULL DEFAULT 0",
+            "UPDATE task SET listed = 1 WHERE status != 'initializing'",
+        ),
+    )
+
+
 SCHEMA_VERSION: Final = max(_MIGRATIONS)
 if sorted(_MIGRATIONS) != list(range(1, SCHEMA_VERSION + 1)):  # pragma: no cover - coding error
     raise RuntimeError("schema migrations must be numbered 1..N without gaps")

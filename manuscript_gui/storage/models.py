@@ -50,6 +50,7 @@ class Task(_BaseModel):
     created_at = pw.TextField()  # ISO 8601, UTC: readable in the sqlite3 shell and sortable
     updated_at = pw.TextField()
     finished_at = pw.TextField(null=True)
+    listed = pw.BooleanField(default=False)  # the file list is complete (schema v3)
 
     class Meta:
         table_name = "task"

@@ -44,6 +44,8 @@ class TaskRecord:
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    listed: bool = True
+    """The file list is complete; a task paused while listing must list again."""
 
     @property
     def remaining_files(self) -> int:

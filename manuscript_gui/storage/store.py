@@ -67,6 +67,7 @@ from manuscript_gui.storage.records import (
     NewFile,
     TaskRecord,
     check_file_state,
+    check_local_path,
     check_new_file,
     dump_json,
     file_outcome,
@@ -296,6 +297,58 @@ class ExportStore:
                 finished_at=now if finished else None,
             ).where(t.id == task_id).execute()
             return _task_record(self._task_row(task_id))
+
+    def set_task_listed(self, task_id: int, listed: bool) -> TaskRecord:
+        """Record whether the task's file list is complete (set when listing ends)."""
+        with self._tx():
+            self._task_row(task_id)
+            t = self._m.task
+            t.update(listed=listed, updated_at=now_text()).where(t.id == task_id).execute()
+            return _task_record(self._task_row(task_id))
+
+    def delete_files(self, task_id: int) -> TaskRecord:
+        """Remove every file row of a task (a listing starts over) and re-derive its counters."""
+        with self._tx():
+            self._task_row(task_id)
+            f = self._m.file
+            f.delete().where(f.task_id == task_id).execute()
+            return self._recompute(task_id)
+
+    def relocate_file(self, task_id: int, file_id: int, local_path: str) -> bool:
+        """Give one file a new local path; ``False`` if another file of the task has it.
+
+        Used when the planned target already holds a different file, which is
+        kept: the export takes the next free name instead.
+        """
+        check_local_path(local_path)
+        f = self._m.file
+        try:
+            with self._tx():
+                changed: int = (
+                    f.update(local_path=local_path, updated_at=now_text())
+                    .where(f.id == file_id, f.task_id == task_id)
+                    .execute()
+                )
+        except pw.IntegrityError:
+            return False
+        if not changed:
+            raise NotFoundError(f"file {file_id} is not in task {task_id}")
+        return True
+
+    def open_bytes(self, task_id: int) -> int:
+        """Bytes of the files not completed yet: what a run still has to fetch at most."""
+        with self._tx():
+            self._task_row(task_id)
+            value = (
+                sqlite_connection(self._db)
+                .execute(
+                    f"SELECT COALESCE(SUM(size), 0) FROM {TaskFile._meta.table_name} "
+                    "WHERE task_id = ? AND status != 'completed'",
+                    (task_id,),
+                )
+                .fetchone()[0]
+            )
+            return int(value)
 
     def move_task_up(self, task_id: int) -> bool:
         """Swap with the previous task in the queue; False if it is already first."""
@@ -664,6 +717,7 @@ def _task_record(row: Task) -> TaskRecord:
         created_at=parse_time(row.created_at),
         updated_at=parse_time(row.updated_at),
         finished_at=None if row.finished_at is None else parse_time(row.finished_at),
+        listed=bool(row.listed),
     )
 
 

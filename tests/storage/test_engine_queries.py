@@ -1,0 +1,51 @@
+"""Queries the export engine relies on: listing state, relisting, relocation, open bytes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from manuscript_gui.storage import ExportStore, FileOutcome, FileStatus, TaskStatus
+from tests.storage.helpers import new_files
+
+
+def test_listing_state_round_trips(store: ExportStore) -> None:
+    task = store.create_task("t", "/tmp/out", {"items": []})
+    assert task.listed is False
+    assert store.set_task_listed(task.id, True).listed is True
+    assert store.get_task(task.id).listed is True
+
+
+def test_delete_files_starts_a_listing_over(store: ExportStore) -> None:
+    task = store.create_task("t", "/tmp/out", {"items": []})
+    store.insert_files(task.id, new_files(50))
+    assert store.recompute_task_counts(task.id).total_files == 50
+    after = store.delete_files(task.id)
+    assert after.total_files == 0
+    assert after.total_bytes == 0
+    assert store.page_files(task.id) == []
+
+
+def test_relocate_refuses_a_path_another_file_has(store: ExportStore) -> None:
+    task = store.create_task("t", "/tmp/out", {"items": []})
+    store.insert_files(task.id, new_files(2))
+    first, second = store.page_files(task.id)
+    assert store.relocate_file(task.id, first.id, "elsewhere/x (2).xlsx") is True
+    assert store.page_files(task.id)[0].local_path == "elsewhere/x (2).xlsx"
+    assert store.relocate_file(task.id, second.id, "elsewhere/x (2).xlsx") is False
+    assert store.page_files(task.id)[1].local_path == second.local_path
+
+
+def test_open_bytes_counts_what_is_not_completed(store: ExportStore) -> None:
+    task = store.create_task("t", "/tmp/out", {"items": []}, status=TaskStatus.WAITING)
+    store.insert_files(task.id, new_files(10, size=1000))
+    rows = store.page_files(task.id)
+    done = dataclasses.replace(rows[0], status=FileStatus.COMPLETED, outcome=FileOutcome.SUCCEEDED)
+    failed = dataclasses.replace(
+        rows[1],
+        status=FileStatus.COMPLETED,
+        outcome=FileOutcome.FAILED,
+        error_code="file_deleted",
+        error_message="deleted on the server",
+    )
+    store.update_files(task.id, [done, failed])
+    assert store.open_bytes(task.id) == 8000
