@@ -322,15 +322,15 @@ class ExportStore:
         """
         check_local_path(local_path)
         f = self._m.file
-        try:
-            with self._tx():
-                changed: int = (
-                    f.update(local_path=local_path, updated_at=now_text())
-                    .where(f.id == file_id, f.task_id == task_id)
-                    .execute()
-                )
-        except pw.IntegrityError:
-            return False
+        with self._tx():
+            holder = f.select(f.id).where(f.task_id == task_id, f.local_path == local_path).first()
+            if holder is not None:
+                return holder.id == file_id
+            changed: int = (
+                f.update(local_path=local_path, updated_at=now_text())
+                .where(f.id == file_id, f.task_id == task_id)
+                .execute()
+            )
         if not changed:
             raise NotFoundError(f"file {file_id} is not in task {task_id}")
         return True
