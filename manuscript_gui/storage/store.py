@@ -325,7 +325,7 @@ class ExportStore:
         with self._tx():
             holder = f.select(f.id).where(f.task_id == task_id, f.local_path == local_path).first()
             if holder is not None:
-                return holder.id == file_id
+                return bool(holder.id == file_id)
             changed: int = (
                 f.update(local_path=local_path, updated_at=now_text())
                 .where(f.id == file_id, f.task_id == task_id)
