@@ -54,6 +54,10 @@ class StopReason(StrEnum):
     DISK_FULL = "disk_full"
     FOLDER_NOT_WRITABLE = "folder_not_writable"
     SERVER_UNREACHABLE = "server_unreachable"
+    LISTING_FAILED = "listing_failed"
+    """The server refused to list part of the selection (the detail says why)."""
+    UNEXPECTED_ERROR = "unexpected_error"
+    """A bug: the task stops rather than guess; the detail and the log say more."""
 
 
 @unique

@@ -1,0 +1,242 @@
+"""Task creation: turn a selection of projects/folders into a task's file rows.
+
+The design note's option 3: at creation every file's remote id, pinned
+version, size, sha256 and safe local path are fixed, so the whole list is
+known up front and a resume asks for exactly the bytes seen at creation.
+
+Listing walks the selected trees breadth-first with a few folders in flight
+(bounded concurrency), following every cursor, retrying transient errors with
+back-off, and writes files in batches so a 100k-file task never sits in
+memory as rows. A crash while listing leaves the task ``initializing``; the
+next start deletes its partial rows and lists again from scratch.
+
+Local layout: ``<export folder>/<project name>/<folder path>/<file name>``,
+every segment made safe by :class:`PathAllocator` (collisions, including
+case-only ones, become ``name (2).ext``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from manuscript_gui.core.dbthread import AsyncStore
+from manuscript_gui.core.events import EventBus, ListingProgress
+from manuscript_gui.core.paths import PathAllocator
+from manuscript_gui.net import (
+    ApiClient,
+    ApiError,
+    ConnectError,
+    FileEntry,
+    FolderEntry,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    is_transient,
+    retry_after_of,
+)
+from manuscript_gui.storage import ExportStore, NewFile, StopReason, TaskRecord
+
+__all__ = ["ListingStopped", "SelectionItem", "list_task_files", "normalize_selection"]
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+INSERT_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionItem:
+    """One thing the user ticked: a whole project (``folder_id='root'``) or one folder.
+
+    ``folder_path`` holds the remote folder names from the project's top level
+    down to the folder, so its files land under the same path locally.
+    """
+
+    project_id: str
+    project_name: str
+    folder_id: str = "root"
+    folder_path: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "projectId": self.project_id,
+            "projectName": self.project_name,
+            "folderId": self.folder_id,
+            "folderPath": list(self.folder_path),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SelectionItem:
+        return cls(
+            project_id=str(data["projectId"]),
+            project_name=str(data["projectName"]),
+            folder_id=str(data.get("folderId", "root")),
+            folder_path=tuple(str(p) for p in data.get("folderPath", ())),
+        )
+
+
+def _covers(outer: SelectionItem, inner: SelectionItem) -> bool:
+    """Whether listing *outer* lists everything *inner* would."""
+    if outer == inner or outer.project_id != inner.project_id or inner.folder_id == "root":
+        return False
+    if outer.folder_id == "root":
+        return True
+    depth = len(outer.folder_path)
+    return depth < len(inner.folder_path) and inner.folder_path[:depth] == outer.folder_path
+
+
+def normalize_selection(items: Iterable[SelectionItem]) -> list[SelectionItem]:
+    """Drop duplicates and items another item covers (a folder inside a chosen
+    project or folder), keeping the user's order."""
+    chosen = list(dict.fromkeys(items))
+    return [item for item in chosen if not any(_covers(other, item) for other in chosen)]
+
+
+class ListingStopped(Exception):
+    """Listing could not finish; the task pauses with this reason."""
+
+    def __init__(self, reason: StopReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class _Walk:
+    """Shared state of one listing."""
+
+    allocator: PathAllocator = field(default_factory=PathAllocator)
+    seen: set[str] = field(default_factory=set)
+    buffer: list[NewFile] = field(default_factory=list)
+    found: int = 0
+    found_bytes: int = 0
+
+
+async def list_task_files(
+    db: AsyncStore,
+    client: ApiClient,
+    task: TaskRecord,
+    events: EventBus,
+    *,
+    concurrency: int = 4,
+    retries: int = 5,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> int:
+    """List the task's selection into file rows; returns the number of files.
+
+    Starts over from an empty file list (a crashed or paused listing is never
+    continued half-way). Raises :class:`ListingStopped` when the listing cannot
+    finish; cancellation (the user cancels an initializing task) propagates.
+    """
+    items = [SelectionItem.from_json(d) for d in task.selection.get("items", [])]
+    await db.run(ExportStore.delete_files, task.id)
+    walk = _Walk()
+    queue: asyncio.Queue[tuple[str, str, str, str]] = asyncio.Queue()
+    for item in normalize_selection(items):
+        local = walk.allocator.folder("", f"project:{item.project_id}", item.project_name)
+        remote = "/" + item.project_name
+        for i, name in enumerate(item.folder_path):
+            key = f"{item.project_id}:path:{'/'.join(item.folder_path[: i + 1])}"
+            local = walk.allocator.folder(local, key, name)
+            remote += "/" + name
+        queue.put_nowait((item.project_id, item.folder_id, local, remote))
+
+    async def call_with_retry(what: str, call: Callable[[], Awaitable[T]]) -> T:
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return await call()
+            except Unauthorized as exc:
+                raise ListingStopped(StopReason.LOGIN_EXPIRED, exc.message) from exc
+            except (Forbidden, NotFound) as exc:
+                raise ListingStopped(StopReason.LISTING_FAILED, f"{what}: {exc.message}") from exc
+            except ApiError as exc:
+                if is_transient(exc) and tries <= retries:
+                    delay = min(30.0, 0.5 * 2 ** (tries - 1)) * random.uniform(0.5, 1.0)
+                    after = retry_after_of(exc)
+                    await sleep(max(delay, min(after, 300.0)) if after is not None else delay)
+                    continue
+                reason = (
+                    StopReason.SERVER_UNREACHABLE
+                    if isinstance(exc, ConnectError)
+                    else StopReason.LISTING_FAILED
+                )
+                raise ListingStopped(reason, f"{what}: {exc}") from exc
+
+    async def list_folder(project_id: str, folder_id: str, local: str, remote: str) -> None:
+        cursor: str | None = None
+        while True:
+            page = await call_with_retry(
+                remote,
+                functools.partial(client.children_page, project_id, folder_id, cursor=cursor),
+            )
+            for entry in page.items:
+                if isinstance(entry, FolderEntry):
+                    sub = walk.allocator.folder(local, entry.id, entry.name)
+                    queue.put_nowait((project_id, entry.id, sub, f"{remote}/{entry.name}"))
+                elif isinstance(entry, FileEntry) and entry.id not in walk.seen:
+                    walk.seen.add(entry.id)
+                    walk.buffer.append(_new_file(project_id, entry, local, remote, walk))
+            if len(walk.buffer) >= INSERT_BATCH:
+                batch, walk.buffer = walk.buffer, []
+                await db.run(ExportStore.insert_files, task.id, batch)
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def worker() -> None:
+        while True:
+            job = await queue.get()
+            try:
+                await list_folder(*job)
+            finally:
+                queue.task_done()
+
+    async def report() -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            events.publish(ListingProgress(task.id, walk.found, walk.found_bytes))
+
+    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    reporter = asyncio.create_task(report())
+    joined = asyncio.create_task(queue.join())
+    started = time.monotonic()
+    try:
+        # Whichever comes first: every folder listed, or a worker failing.
+        done, _ = await asyncio.wait([joined, *workers], return_when=asyncio.FIRST_COMPLETED)
+        for finished in done:
+            if finished is not joined and finished.exception() is not None:
+                raise finished.exception()  # type: ignore[misc]
+    finally:
+        for t in (*workers, reporter, joined):
+            t.cancel()
+        await asyncio.gather(*workers, reporter, joined, return_exceptions=True)
+    if walk.buffer:
+        await db.run(ExportStore.insert_files, task.id, walk.buffer)
+        walk.buffer = []
+    events.publish(ListingProgress(task.id, walk.found, walk.found_bytes))
+    _log.info("task %s: listed %d files in %.1f s", task.id, walk.found, time.monotonic() - started)
+    return walk.found
+
+
+def _new_file(project_id: str, entry: FileEntry, local: str, remote: str, walk: _Walk) -> NewFile:
+    walk.found += 1
+    walk.found_bytes += entry.size
+    return NewFile(
+        remote_id=entry.id,
+        project_id=project_id,
+        remote_path=f"{remote}/{entry.name}",
+        local_path=walk.allocator.file(local, entry.name),
+        version=entry.version,
+        size=entry.size,
+        sha256=entry.sha256,
+        content_type=entry.content_type,
+    )

@@ -1,0 +1,389 @@
+"""The export use cases, shared by the window and the command line.
+
+:class:`ExportService` owns the session (who is signed in, with which
+identity), that identity's database and the scheduler, and offers the user
+actions of docs/behaviour.md: create, pause, resume, cancel, retry failed,
+move up/down, delete, failure report, open folder. An action that is not
+allowed in the task's current state raises :class:`ActionError` with a
+message the user can read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from manuscript_gui.config import AppPaths, Settings
+from manuscript_gui.core.creation import ListingStopped, SelectionItem, list_task_files
+from manuscript_gui.core.dbthread import AsyncStore
+from manuscript_gui.core.events import EventBus, TaskAdded, TaskChanged, TaskRemoved
+from manuscript_gui.core.scheduler import TaskQueueManager, UserContext
+from manuscript_gui.core.task_manager import RunOptions, remove_staging
+from manuscript_gui.net import ApiClient, ApiError
+from manuscript_gui.storage import (
+    ExportStore,
+    FileOutcome,
+    FileStatus,
+    StopReason,
+    TaskRecord,
+    TaskStatus,
+    open_identity_db,
+)
+
+__all__ = ["ActionError", "ExportService", "ServiceOptions"]
+
+_log = logging.getLogger(__name__)
+
+
+class ActionError(Exception):
+    """A user action that the task's state does not allow, or a missing session."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOptions:
+    """Engine knobs not in the user settings (tests and benchmarks tune them)."""
+
+    listing_concurrency: int = 4
+    fsync: bool = True
+
+
+class ExportService:
+    """One per app (or CLI run). Not thread-safe: call it from the event loop."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        paths: AppPaths | None = None,
+        events: EventBus | None = None,
+        options: ServiceOptions | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.paths = paths
+        self.events = events or EventBus()
+        self.options = options or ServiceOptions()
+        self.scheduler = TaskQueueManager(
+            self.events, self._run_options, on_login_expired=self._login_expired
+        )
+        self._listings: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self.login_expired_count = 0
+
+    def _run_options(self) -> RunOptions:
+        return RunOptions(
+            concurrency=self.settings.concurrency,
+            retries=self.settings.retries,
+            fsync=self.options.fsync,
+        )
+
+    # -- session -------------------------------------------------------------------
+
+    @property
+    def user(self) -> UserContext | None:
+        return self.scheduler.user
+
+    def _require_user(self) -> UserContext:
+        ctx = self.scheduler.user
+        if ctx is None:
+            raise ActionError("not signed in")
+        return ctx
+
+    async def login(
+        self, server_url: str, username: str, password: str, user_type: str | None = None
+    ) -> UserContext:
+        """Sign in, open that identity's database and start its queue.
+
+        Signing in while someone else is signed in is a *switch*: the old
+        identity's running task stops (*switched user*) and its session ends.
+        Login errors (wrong password, unknown identity, unreachable server)
+        propagate as the client's exceptions, with nothing changed.
+        """
+        client = ApiClient(
+            server_url,
+            ca_bundle=self.settings.ca_bundle,
+            max_connections=max(self.settings.concurrency, 4),
+        )
+        try:
+            result = await client.login(username, password, user_type)
+            store = await asyncio.to_thread(
+                open_identity_db, server_url, result.user.id, result.user_type, paths=self.paths
+            )
+        except BaseException:
+            await client.aclose()
+            raise
+        ctx = UserContext(
+            server_url=server_url,
+            user_id=result.user.id,
+            user_name=result.user.name,
+            user_type=result.user_type,
+            client=client,
+            db=AsyncStore(store, name=f"db-{result.user.id}-{result.user_type}"),
+        )
+        old = self.scheduler.user
+        self.scheduler.set_user(ctx)
+        if old is not None:
+            await self.scheduler.stop_running(StopReason.SWITCHED_USER)
+            await self._end_session(old)
+        await self._recover(ctx)
+        self.scheduler.trigger()
+        return ctx
+
+    async def logout(self) -> None:
+        """Clear the user first (nothing new starts), then stop the task (*logged out*)."""
+        ctx = self.scheduler.user
+        self.scheduler.set_user(None)
+        await self.scheduler.stop_running(StopReason.LOGGED_OUT)
+        if ctx is not None:
+            await self._end_session(ctx)
+
+    async def close(self) -> None:
+        """App quit: stop like a logout, but keep the server session for next time."""
+        await self.logout()
+
+    async def _end_session(self, ctx: UserContext) -> None:
+        for key, job in list(self._listings.items()):
+            if key[0] == id(ctx):
+                job.cancel()
+                await asyncio.gather(job, return_exceptions=True)
+        try:
+            await ctx.client.logout()
+        except ApiError as exc:
+            _log.info("server logout failed (the session ends locally anyway): %s", exc)
+        await ctx.client.aclose()
+        await ctx.db.close()
+        ctx.closed = True
+
+    def _login_expired(self, ctx: UserContext) -> None:
+        self.login_expired_count += 1
+        _log.warning("login expired for %s/%s", ctx.user_id, ctx.user_type)
+
+    async def _recover(self, ctx: UserContext) -> None:
+        """After a crash: a task left initializing lists again from scratch."""
+        for task in await ctx.db.run(ExportStore.list_tasks):
+            if task.status is TaskStatus.INITIALIZING:
+                self._start_listing(ctx, task)
+
+    # -- queries -------------------------------------------------------------------
+
+    async def tasks(self) -> list[TaskRecord]:
+        ctx = self._require_user()
+        return await ctx.db.run(ExportStore.list_tasks)
+
+    async def task(self, task_id: int) -> TaskRecord:
+        ctx = self._require_user()
+        return await self._get(ctx, task_id)
+
+    def is_running(self, task_id: int) -> bool:
+        return self.scheduler.running_task_id == task_id
+
+    async def _get(self, ctx: UserContext, task_id: int) -> TaskRecord:
+        try:
+            return await ctx.db.run(ExportStore.get_task, task_id)
+        except LookupError:
+            raise ActionError(f"there is no task {task_id}") from None
+
+    # -- create --------------------------------------------------------------------
+
+    async def create_export(
+        self, items: Iterable[SelectionItem], target_dir: Path, name: str | None = None
+    ) -> TaskRecord:
+        """Create a task (``initializing``) and start listing its files."""
+        ctx = self._require_user()
+        chosen = list(items)
+        if not chosen:
+            raise ActionError("choose at least one project or folder to export")
+        target = Path(target_dir)
+        if not target.is_absolute():  # front ends resolve it: cwd is theirs, not ours
+            raise ActionError(f"the export folder must be an absolute path: {target}")
+        if name is None:
+            first = chosen[0]
+            name = first.project_name if first.folder_id == "root" else first.folder_path[-1]
+            if len(chosen) > 1:
+                name += f" (+{len(chosen) - 1})"
+        selection = {"items": [item.to_json() for item in chosen]}
+        task = await ctx.db.run(ExportStore.create_task, name, str(target), selection)
+        self.events.publish(TaskAdded(task))
+        self._start_listing(ctx, task)
+        return task
+
+    def _start_listing(self, ctx: UserContext, task: TaskRecord) -> None:
+        job = asyncio.get_running_loop().create_task(self._listing(ctx, task))
+        self._listings[(id(ctx), task.id)] = job
+
+    async def wait_listing(self, task_id: int) -> None:
+        """Wait for a task's listing to end (the CLI's ``export``, tests)."""
+        ctx = self._require_user()
+        job = self._listings.get((id(ctx), task_id))
+        if job is not None:
+            await asyncio.gather(job, return_exceptions=True)
+
+    async def _listing(self, ctx: UserContext, task: TaskRecord) -> None:
+        db = ctx.db
+        try:
+            await db.run(ExportStore.set_task_listed, task.id, False)
+            await list_task_files(
+                db,
+                ctx.client,
+                task,
+                self.events,
+                concurrency=self.options.listing_concurrency,
+                retries=self.settings.retries,
+            )
+            await db.run(ExportStore.set_task_listed, task.id, True)
+            done = await db.run(ExportStore.set_task_status, task.id, TaskStatus.WAITING)
+            self.events.publish(TaskChanged(done))
+            if self.scheduler.user is ctx:
+                self.scheduler.trigger()
+        except ListingStopped as stop:
+            paused = await db.run(
+                ExportStore.set_task_status, task.id, TaskStatus.PAUSED, stop.reason, stop.detail
+            )
+            self.events.publish(TaskChanged(paused))
+            if stop.reason is StopReason.LOGIN_EXPIRED and self.scheduler.user is ctx:
+                self.scheduler.set_user(None)
+                await self.scheduler.stop_running(StopReason.LOGIN_EXPIRED)
+                self._login_expired(ctx)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            _log.exception("listing task %s failed", task.id)
+            failed = await db.run(
+                ExportStore.set_task_status,
+                task.id,
+                TaskStatus.PAUSED,
+                StopReason.UNEXPECTED_ERROR,
+                repr(exc),
+            )
+            self.events.publish(TaskChanged(failed))
+        finally:
+            self._listings.pop((id(ctx), task.id), None)
+
+    # -- actions -------------------------------------------------------------------
+
+    async def pause(self, task_id: int) -> None:
+        ctx = self._require_user()
+        task = await self._get(ctx, task_id)
+        if self.is_running(task_id):
+            await self.scheduler.stop_running(StopReason.BY_USER)
+            return
+        if task.status is not TaskStatus.WAITING:
+            raise ActionError(f"a task that is {task.status} cannot be paused")
+        await ctx.db.run(
+            ExportStore.set_file_status, task_id, where=FileStatus.WAITING, to=FileStatus.PAUSED
+        )
+        await self._set_status(ctx, task_id, TaskStatus.PAUSED, StopReason.BY_USER)
+
+    async def resume(self, task_id: int) -> None:
+        ctx = self._require_user()
+        task = await self._get(ctx, task_id)
+        if task.status is not TaskStatus.PAUSED:
+            raise ActionError(f"only a paused task can be resumed (this one is {task.status})")
+        if not task.listed:
+            fresh = await self._set_status(ctx, task_id, TaskStatus.INITIALIZING)
+            self._start_listing(ctx, fresh)
+            return
+        await ctx.db.run(
+            ExportStore.set_file_status, task_id, where=FileStatus.PAUSED, to=FileStatus.WAITING
+        )
+        await self._set_status(ctx, task_id, TaskStatus.WAITING)
+        self.scheduler.trigger()
+
+    async def cancel(self, task_id: int) -> None:
+        """Cancel: partial data is removed, files already exported stay."""
+        ctx = self._require_user()
+        task = await self._get(ctx, task_id)
+        if task.status in (TaskStatus.COMPLETED, TaskStatus.CANCELED):
+            raise ActionError(f"a task that is {task.status} cannot be canceled")
+        if self.is_running(task_id):
+            await self.scheduler.stop_running(StopReason.BY_USER, cancel=True)
+            return
+        job = self._listings.get((id(ctx), task_id))
+        if job is not None:
+            job.cancel()
+            await asyncio.gather(job, return_exceptions=True)
+        await ctx.db.run(
+            ExportStore.set_file_status, task_id, where=FileStatus.WAITING, to=FileStatus.PAUSED
+        )
+        await self._set_status(ctx, task_id, TaskStatus.CANCELED, StopReason.BY_USER)
+        await asyncio.to_thread(remove_staging, Path(task.target_dir), task_id)
+
+    async def retry_failed(self, task_id: int) -> int:
+        """Put a completed task's failed files back in the queue; returns how many."""
+        ctx = self._require_user()
+        task = await self._get(ctx, task_id)
+        if task.status is not TaskStatus.COMPLETED:
+            raise ActionError("only a completed task has failed files to retry")
+        if task.failed == 0:
+            raise ActionError("this task has no failed files")
+        await ctx.db.run(ExportStore.requeue_failed_files, task_id)
+        await self._set_status(ctx, task_id, TaskStatus.WAITING)
+        self.scheduler.trigger()
+        return task.failed
+
+    async def move(self, task_id: int, *, up: bool) -> bool:
+        ctx = self._require_user()
+        task = await self._get(ctx, task_id)
+        if task.status is not TaskStatus.WAITING or self.is_running(task_id):
+            raise ActionError("only a waiting task can be moved in the queue")
+        fn = ExportStore.move_task_up if up else ExportStore.move_task_down
+        moved = await ctx.db.run(fn, task_id)
+        for changed in await ctx.db.run(ExportStore.list_tasks):
+            self.events.publish(TaskChanged(changed))
+        return moved
+
+    async def delete(self, task_id: int) -> None:
+        """Remove a finished task from the list; exported files stay on disk."""
+        ctx = self._require_user()
+        task = await self._get(ctx, task_id)
+        if task.status not in (TaskStatus.COMPLETED, TaskStatus.CANCELED):
+            raise ActionError("only a completed or canceled task can be deleted")
+        await ctx.db.run(ExportStore.delete_task, task_id)
+        await asyncio.to_thread(remove_staging, Path(task.target_dir), task_id)
+        self.events.publish(TaskRemoved(task_id))
+
+    async def failure_report(self, task_id: int, csv_path: Path) -> int:
+        """Write the failed files (path, size, version, reason) as CSV; returns how many."""
+        ctx = self._require_user()
+        await self._get(ctx, task_id)
+        return await ctx.db.run(_write_report, task_id, Path(csv_path))
+
+    async def folder(self, task_id: int) -> Path:
+        """The export folder to open."""
+        ctx = self._require_user()
+        return Path((await self._get(ctx, task_id)).target_dir)
+
+    async def _set_status(
+        self,
+        ctx: UserContext,
+        task_id: int,
+        status: TaskStatus,
+        reason: StopReason | None = None,
+    ) -> TaskRecord:
+        task = await ctx.db.run(ExportStore.set_task_status, task_id, status, reason)
+        self.events.publish(TaskChanged(task))
+        return task
+
+
+def _write_report(store: ExportStore, task_id: int, path: Path) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    # utf-8-sig: Excel (what auditors open it with) then reads the Chinese names right.
+    with open(path, "w", newline="", encoding="utf-8-sig") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "remote_path", "size", "version", "reason", "message"])
+        for file in store.iter_files(task_id, outcome=FileOutcome.FAILED):
+            writer.writerow(
+                [
+                    file.local_path,
+                    file.remote_path,
+                    file.size,
+                    file.version,
+                    file.error_code,
+                    file.error_message,
+                ]
+            )
+            count += 1
+    return count
