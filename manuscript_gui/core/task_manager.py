@@ -294,7 +294,9 @@ class TaskManager:
 
         queue: asyncio.Queue[FileRecord | None] = asyncio.Queue(self._options.concurrency * 4)
         n = self._options.concurrency
-        self._workers = [asyncio.create_task(self._worker(queue)) for _ in range(n)]
+        # One single-connection client per worker (see ApiClient.fork).
+        clients = [self._client.fork() for _ in range(n)]
+        self._workers = [asyncio.create_task(self._worker(queue, c)) for c in clients]
         producer = asyncio.create_task(self._produce(queue, n))
         ticker = asyncio.create_task(self._tick())
         try:
@@ -303,6 +305,7 @@ class TaskManager:
             producer.cancel()
             ticker.cancel()
             await asyncio.gather(producer, ticker, return_exceptions=True)
+            await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
             await self._flush(final=True)
 
         if self._stop is not None:
@@ -315,6 +318,7 @@ class TaskManager:
 
     async def _produce(self, queue: asyncio.Queue[FileRecord | None], workers: int) -> None:
         # Keyset pages of waiting files: memory stays flat at 100k files.
+        failure: Exception | None = None
         after = 0
         try:
             while True:
@@ -330,23 +334,21 @@ class TaskManager:
                 if len(page) < 500:
                     break
                 after = page[-1].id
-        finally:
-            for _ in range(workers):
-                with contextlib.suppress(asyncio.QueueFull):
-                    queue.put_nowait(None)
-            # A full queue cannot take every sentinel yet; the rest follow as it drains.
-            for _ in range(workers):
-                if queue.full():
-                    await queue.put(None)
+        except Exception as exc:  # the workers still need their end marks
+            failure = exc
+        for _ in range(workers):
+            await queue.put(None)
+        if failure is not None:
+            raise failure
 
-    async def _worker(self, queue: asyncio.Queue[FileRecord | None]) -> None:
+    async def _worker(self, queue: asyncio.Queue[FileRecord | None], client: ApiClient) -> None:
         while self._stop is None:
             record = await queue.get()
             if record is None:
                 return
             self._in_flight[record.id] = record
             try:
-                result = await self._process(record)
+                result = await self._process(record, client)
             except StopTask as stop:
                 # The file stays in flight so the final flush keeps its ETag.
                 self.stop(stop.reason, stop.detail)
@@ -364,7 +366,7 @@ class TaskManager:
 
     # -- one file --------------------------------------------------------------
 
-    async def _process(self, record: FileRecord) -> FileRecord:
+    async def _process(self, record: FileRecord, client: ApiClient) -> FileRecord:
         final = await self._free_target(record)
         if isinstance(final, FileRecord):
             return final  # already up to date
@@ -376,7 +378,7 @@ class TaskManager:
             tries += 1
             attempt += 1
             try:
-                result = await self._client.download_to(
+                result = await client.download_to(
                     record.remote_id,
                     record.version,
                     part,
