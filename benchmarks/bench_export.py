@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
+import functools
 import hashlib
 import json
 import os
@@ -106,8 +108,10 @@ def size_flag(n: int) -> str:
     return str(n)
 
 
-def csv_choice(allowed: Sequence[str]) -> Callable[[str], list[str]]:
+def csv_choice(allowed: Sequence[str], *, none_ok: bool = False) -> Callable[[str], list[str]]:
     def parse(text: str) -> list[str]:
+        if none_ok and text.strip() == "none":
+            return []
         items = [part.strip() for part in text.split(",") if part.strip()]
         bad = [item for item in items if item not in allowed]
         if bad or not items:
@@ -163,6 +167,25 @@ def filesystem_of(path: Path) -> str:
             if inside and len(mount) > len(best):
                 best, fstype = mount, parts[2]
     return fstype
+
+
+def host_cpu_busy(seconds: float = 1.0) -> float | None:
+    """Share of all CPUs busy over ``seconds`` (from /proc/stat): is anything else running?"""
+
+    def snapshot() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+        return sum(values[:8]), idle
+
+    try:
+        total0, idle0 = snapshot()
+        time.sleep(seconds)
+        total1, idle1 = snapshot()
+    except (OSError, ValueError, IndexError):
+        return None
+    if total1 <= total0:
+        return None
+    return 1.0 - (idle1 - idle0) / (total1 - total0)
 
 
 def sha256_of(path: Path) -> str:
@@ -241,10 +264,6 @@ class ServerProcess:
         self.log_path = log_path
         self.base_url = ""
         self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def pid(self) -> int | None:
-        return None if self._proc is None else self._proc.pid
 
     def start(self, timeout_s: float) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -393,7 +412,7 @@ class Api:
             f"{self.base_url}/api/v1/files/{quote(f.file_id, safe='')}/versions/{f.version}/content"
         )
 
-    def _pages(self, path: str) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    def _pages(self, path: str) -> Iterator[list[dict[str, Any]]]:
         """Items of a paginated list, page by page, following ``nextCursor``."""
         cursor: str | None = None
         seen: set[str] = set()
@@ -402,7 +421,7 @@ class Api:
             if cursor is not None:
                 params["cursor"] = cursor
             answer = self._json(self._http.get(path, params=params, headers=self._auth()))
-            yield list(answer["items"]), 1
+            yield list(answer["items"])
             cursor = answer.get("nextCursor")
             if cursor is None:
                 return
@@ -411,7 +430,7 @@ class Api:
             seen.add(cursor)
 
     def project_name(self, project_id: str) -> str:
-        for items, _ in self._pages("/api/v1/projects"):
+        for items in self._pages("/api/v1/projects"):
             for item in items:
                 if item["id"] == project_id:
                     return str(item["name"])
@@ -433,8 +452,8 @@ class Api:
                 raise BenchError(f"folder {folder_id} seen twice while walking {project_id}")
             visited.add(folder_id)
             url = f"/api/v1/projects/{pid}/folders/{quote(folder_id, safe='')}/children"
-            for items, n in self._pages(url):
-                pages += n
+            for items in self._pages(url):
+                pages += 1
                 if pages > MAX_PAGES or len(files) > MAX_LISTED_ITEMS:
                     raise BenchError(f"walking {project_id} exceeded the harness bounds")
                 for item in items:
@@ -483,6 +502,73 @@ class ChildOutcome:
     timed_out: bool
 
 
+#: Starts the measured command from a small shell, in the background, and prints
+#: its pid; see :func:`run_timed` for why.
+_LAUNCHER = 'o=$1; e=$2; shift 2; "$@" </dev/null >"$o" 2>"$e" & echo $!'
+
+
+@functools.cache
+def become_subreaper() -> bool:
+    """Adopt orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _spawn(argv: Sequence[str], env: dict[str, str], log_dir: Path) -> tuple[int, int]:
+    """Start ``argv`` with its output in ``log_dir``; return (pid to wait4, process group).
+
+    Why not a plain Popen: Linux carries the high-water RSS of the address
+    space a process had before ``execve`` into its ``ru_maxrss``, and Popen
+    forks (vforks) from this harness, so every child would report at least the
+    harness's own peak (30 MB here, hundreds of MB after a 100k-file listing).
+    Instead a small ``/bin/sh`` forks the command and exits at once; the
+    command is then reparented to this process (a child subreaper) and its
+    ``wait4`` rusage is its own, as with GNU time.
+    """
+    out, err = log_dir / "stdout.log", log_dir / "stderr.log"
+    if not become_subreaper():
+        with out.open("wb") as out_file, err.open("wb") as err_file:
+            proc = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=out_file,
+                stderr=err_file,
+                env=env,
+                start_new_session=True,
+            )
+        proc.returncode = 0  # reaped by the caller with wait4, never by Popen
+        return proc.pid, proc.pid
+    launcher = subprocess.Popen(
+        ["/bin/sh", "-c", _LAUNCHER, "bench-launch", str(out), str(err), *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        text, _ = launcher.communicate(timeout=30)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(launcher.pid, signal.SIGKILL)
+        launcher.wait(timeout=30)
+        raise
+    try:
+        pid = int(text.strip())
+    except ValueError:
+        raise BenchError(f"the launcher shell gave no pid (exit {launcher.returncode})") from None
+    # The shell was the session (and group) leader; the command stays in that group.
+    return pid, launcher.pid
+
+
 def run_timed(
     argv: Sequence[str],
     *,
@@ -493,7 +579,7 @@ def run_timed(
 ) -> ChildOutcome:
     """Run ``argv`` to its end; wall clock around spawn..reap, rusage from ``wait4``.
 
-    The child gets its own process group, so a timeout (or Ctrl-C in the
+    The command runs in its own process group, so a timeout (or Ctrl-C in the
     harness) kills it together with anything it started.
     """
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -501,46 +587,38 @@ def run_timed(
     lock = threading.Lock()
     reaped = False
     timed_out = threading.Event()
-    with (log_dir / "stdout.log").open("wb") as out, (log_dir / "stderr.log").open("wb") as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            env=env,
-            start_new_session=True,
-        )
+    started = time.perf_counter()
+    pid, group = _spawn(argv, env, log_dir)
 
-        def kill_group() -> None:
-            with lock:
-                if not reaped:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(proc.pid, signal.SIGKILL)
+    def kill_group() -> None:
+        with lock:
+            if not reaped:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(group, signal.SIGKILL)
 
-        def on_timeout() -> None:
-            timed_out.set()
-            kill_group()
+    def on_timeout() -> None:
+        timed_out.set()
+        kill_group()
 
-        timer = threading.Timer(timeout_s, on_timeout)
-        timer.daemon = True
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-            with lock:
-                reaped = True
-        except BaseException:
-            # Ctrl-C (or anything else) while waiting: take the child down first.
-            kill_group()
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(proc.pid, 0)
-            proc.returncode = -signal.SIGKILL
-            raise
-        finally:
-            timer.cancel()
+    timer = threading.Timer(timeout_s, on_timeout)
+    timer.daemon = True
+    timer.start()
+    try:
+        _, status, usage = os.wait4(pid, 0)
         wall = time.perf_counter() - started
-    # Popen did not reap the child itself; tell it so it never tries to.
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        with lock:
+            reaped = True
+    except BaseException:
+        # Ctrl-C (or anything else) while waiting: take the command down first.
+        kill_group()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        raise
+    finally:
+        timer.cancel()
+    # Anything the command left running in its group goes too (it is not measured).
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
     server_cpu = None
     if server is not None and server_cpu_before is not None:
         after = server.cpu_seconds()
@@ -552,7 +630,7 @@ def run_timed(
         maxrss_mib=usage.ru_maxrss / 1024,  # KiB on Linux
         server_cpu_s=server_cpu,
     )
-    return ChildOutcome(sample, proc.returncode, timed_out.is_set())
+    return ChildOutcome(sample, os.waitstatus_to_exitcode(status), timed_out.is_set())
 
 
 # --------------------------------------------------------------------------
@@ -760,9 +838,9 @@ class Engine(Tool):
     def __init__(self, cli: list[str] | None) -> None:
         super().__init__()
         self.cli = cli if cli is not None else self._default_cli()
-        self._help: str | None = None
-        self._missing: str | None = None
-        self._probed = False
+        #: ``<command> --help`` text per subcommand; None when the command is missing.
+        self._help: dict[str, str | None] = {}
+        self._error: str | None = None
 
     @staticmethod
     def _default_cli() -> list[str]:
@@ -771,35 +849,38 @@ class Engine(Tool):
             return [str(script)]
         return [sys.executable, "-m", "manuscript_gui.cli"]
 
-    def _probe(self) -> None:
-        if self._probed:
-            return
-        self._probed = True
-        try:
-            with tempfile.TemporaryDirectory(prefix="manuscript-bench-probe-") as home:
-                proc = subprocess.run(
-                    [*self.cli, "export", "--help"],
-                    capture_output=True,
-                    text=True,
-                    timeout=60,
-                    check=False,
-                    env=self.base_env(Path(home)),
-                )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            self._missing = f"not available ({' '.join(self.cli)}: {exc})"
-            return
-        if proc.returncode != 0:
-            self._missing = ENGINE_MISSING
-            return
-        self._help = proc.stdout
+    def _usage(self, command: str) -> str | None:
+        """The help text of one subcommand (probed once), None when it does not exist."""
+        if command not in self._help:
+            self._help[command] = None
+            try:
+                with tempfile.TemporaryDirectory(prefix="manuscript-bench-probe-") as home:
+                    proc = subprocess.run(
+                        [*self.cli, command, "--help"],
+                        capture_output=True,
+                        text=True,
+                        timeout=60,
+                        check=False,
+                        env=self.base_env(Path(home)),
+                    )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                self._error = f"not available ({' '.join(self.cli)}: {exc})"
+                return None
+            if proc.returncode == 0:
+                self._help[command] = proc.stdout
+        return self._help[command]
 
     def unavailable(self) -> str | None:
-        self._probe()
-        return self._missing
+        if self._usage("export") is None:
+            return self._error or ENGINE_MISSING
+        return None
 
-    def supports(self, flag: str) -> bool:
-        self._probe()
-        return self._help is not None and flag in self._help
+    def has_command(self, command: str) -> bool:
+        return self._usage(command) is not None
+
+    def supports(self, flag: str, command: str = "export") -> bool:
+        usage = self._usage(command)
+        return usage is not None and flag in usage
 
     def base_env(self, home: Path) -> dict[str, str]:
         env = {
@@ -859,6 +940,10 @@ class ToolResult:
     samples: list[Sample] = field(default_factory=list)
     warmups: list[Sample] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: False for figures not taken from a child process (the harness's own listing).
+    child_measured: bool = True
+    #: False where a ratio to another tool means nothing (the scale workload's steps).
+    ranked: bool = True
 
     def fail(self, message: str) -> None:
         self.status = "failed"
@@ -875,15 +960,18 @@ class ToolResult:
         if wall is None:
             return None
         srv = [s.server_cpu_s for s in self.samples if s.server_cpu_s is not None]
+        measured = self.child_measured
+        user = statistics.median(s.user_s for s in self.samples) if measured else None
+        sys_ = statistics.median(s.sys_s for s in self.samples) if measured else None
         return {
             "median_wall_s": wall,
             "min_wall_s": min(s.wall_s for s in self.samples),
             "max_wall_s": max(s.wall_s for s in self.samples),
-            "files_per_s": self.files / wall if wall > 0 else None,
-            "mib_per_s": self.total_bytes / MIB / wall if wall > 0 else None,
-            "median_user_s": statistics.median(s.user_s for s in self.samples),
-            "median_sys_s": statistics.median(s.sys_s for s in self.samples),
-            "peak_rss_mib": max(s.maxrss_mib for s in self.samples),
+            "files_per_s": self.files / wall if wall > 0 and self.files else None,
+            "mib_per_s": self.total_bytes / MIB / wall if wall > 0 and self.total_bytes else None,
+            "median_user_s": user,
+            "median_sys_s": sys_,
+            "peak_rss_mib": max(s.maxrss_mib for s in self.samples) if measured else None,
             "median_server_cpu_s": statistics.median(srv) if srv else None,
         }
 
@@ -901,6 +989,13 @@ class ToolResult:
             "runs": [asdict(s) for s in self.samples],
             "warmups": [asdict(s) for s in self.warmups],
         }
+
+
+def rate(value: float | None) -> str:
+    """A per-second figure: whole numbers, two decimals below 10."""
+    if value is None:
+        return "–"
+    return f"{value:.2f}" if value < 10 else f"{value:.0f}"
 
 
 def format_table(results: Sequence[ToolResult], reference: str) -> str:
@@ -921,7 +1016,7 @@ def format_table(results: Sequence[ToolResult], reference: str) -> str:
     workloads = list(dict.fromkeys(r.workload for r in results))
     for workload in workloads:
         group = [r for r in results if r.workload == workload]
-        medians = {r.tool: m for r in group if (m := r.median_wall()) is not None}
+        medians = {r.tool: m for r in group if r.ranked and (m := r.median_wall()) is not None}
         ref_tool = reference if reference in medians else None
         if ref_tool is None and medians:
             ref_tool = min(medians, key=lambda t: medians[t])
@@ -933,19 +1028,24 @@ def format_table(results: Sequence[ToolResult], reference: str) -> str:
                 rows.append((r.tool, workload, state))
                 continue
             ratio = "–"
-            if ref_tool is not None and medians.get(ref_tool):
+            if r.ranked and ref_tool is not None and medians.get(ref_tool):
                 ratio = f"{s['median_wall_s'] / medians[ref_tool]:.2f}"
-            srv = s["median_server_cpu_s"]
+            user, sys_, rss, srv = (
+                s["median_user_s"],
+                s["median_sys_s"],
+                s["peak_rss_mib"],
+                s["median_server_cpu_s"],
+            )
+            cpu = "–" if user is None else f"{user + sys_:.2f} ({user:.2f}+{sys_:.2f})"
             rows.append(
                 (
                     r.tool,
                     workload,
                     f"{s['median_wall_s']:.2f} ({s['min_wall_s']:.2f}–{s['max_wall_s']:.2f})",
-                    f"{s['files_per_s']:.0f}",
-                    f"{s['mib_per_s']:.0f}",
-                    f"{s['median_user_s'] + s['median_sys_s']:.2f} "
-                    f"({s['median_user_s']:.2f}+{s['median_sys_s']:.2f})",
-                    f"{s['peak_rss_mib']:.0f}",
+                    rate(s["files_per_s"]),
+                    rate(s["mib_per_s"]),
+                    cpu,
+                    "–" if rss is None else f"{rss:.0f}",
                     "–" if srv is None else f"{srv:.2f}",
                     ratio,
                 )
@@ -954,6 +1054,8 @@ def format_table(results: Sequence[ToolResult], reference: str) -> str:
     for row in rows:
         if len(row) == len(header):
             widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+        else:  # a message row: only its tool and workload cells line up
+            widths[0], widths[1] = max(widths[0], len(row[0])), max(widths[1], len(row[1]))
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
     for row in rows:
@@ -970,6 +1072,35 @@ def format_table(results: Sequence[ToolResult], reference: str) -> str:
 # --------------------------------------------------------------------------
 # The benchmark proper
 # --------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """Everything the run produced: per-tool results and per-workload context."""
+
+    results: list[ToolResult] = field(default_factory=list)
+    workloads: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_workload(self, name: str, title: str, listing: Listing, targets: int) -> None:
+        busy = host_cpu_busy()
+        if busy is not None and busy > 0.15:
+            log(
+                f"  warning: the host CPU was {busy:.0%} busy just before this workload: "
+                "other processes are running, figures will be noisy"
+            )
+        self.workloads.append(
+            {
+                "name": name,
+                "title": title,
+                "project": listing.project_id,
+                "project_files": len(listing.files),
+                "project_bytes": listing.total_bytes,
+                "targets": targets,
+                "listing_s": listing.seconds,
+                "listing_pages": listing.pages,
+                "host_cpu_busy_before": busy,
+            }
+        )
 
 
 @dataclass
@@ -1044,6 +1175,10 @@ def bench_workload(work: Workload, tools: Sequence[Tool], settings: Settings) ->
             )
         else:
             log(f"  {kind:<6} {tool.name:<7} {result.message}")
+            # Keep what the failed run left, for --keep-work / --work-dir inspection.
+            with contextlib.suppress(OSError):
+                out_dir.rename(work.scratch / f"failed-{n:03d}-{tool.name}-out")
+                home.rename(work.scratch / f"failed-{n:03d}-{tool.name}-home")
         remove_tree(out_dir)
         remove_tree(home)
     for tool in active:
@@ -1079,7 +1214,7 @@ def run_small_and_latency(
     tools: Sequence[Tool],
     settings: Settings,
     scratch: Path,
-    results: list[ToolResult],
+    report: Report,
 ) -> None:
     spec = ServerSpec(
         key=f"small-{args.small_files}-{size_flag(args.small_min)}-{size_flag(args.small_max)}",
@@ -1116,17 +1251,18 @@ def run_small_and_latency(
             )
             work.scratch.mkdir(parents=True, exist_ok=True)
             log(f"workload {name}: {title}")
+            report.add_workload(name, title, listing, len(listing.files))
             if name == "latency":
                 knobs = api.set_faults({"latencyMs": args.latency_ms})
                 if knobs.get("latencyMs") != args.latency_ms:
                     raise BenchError(f"the server did not take latencyMs: {knobs}")
                 try:
-                    results.extend(bench_workload(work, tools, settings))
+                    report.results.extend(bench_workload(work, tools, settings))
                 finally:
                     api.reset_faults()
             else:
-                results.extend(bench_workload(work, tools, settings))
-            log(format_table([r for r in results if r.workload == name], settings.reference))
+                report.results.extend(bench_workload(work, tools, settings))
+            log(format_table([r for r in report.results if r.workload == name], settings.reference))
 
 
 def run_big(
@@ -1134,7 +1270,7 @@ def run_big(
     tools: Sequence[Tool],
     settings: Settings,
     scratch: Path,
-    results: list[ToolResult],
+    report: Report,
 ) -> None:
     spec = ServerSpec(
         key=f"big-{size_flag(args.big_size)}",
@@ -1173,19 +1309,20 @@ def run_big(
         )
         work.scratch.mkdir(parents=True, exist_ok=True)
         log(f"workload big: {work.title}")
+        report.add_workload("big", work.title, listing, 1)
         group = bench_workload(work, tools, settings)
         for r in group:
             if r.tool == "engine" and r.status == "ok":
                 r.notes.append("includes the engine's own sha256 verification")
             if r.tool == "engine" and len(listing.files) > 1:
                 r.notes.append(f"the project holds {len(listing.files)} files; all exported")
-        results.extend(group)
+        report.results.extend(group)
         log(format_table(group, settings.reference))
 
 
 def run_scale(
-    args: argparse.Namespace, engine: Engine, settings: Settings, scratch: Path
-) -> list[ToolResult]:
+    args: argparse.Namespace, engine: Engine, settings: Settings, scratch: Path, report: Report
+) -> None:
     """The engine alone on an N-file project: task creation, then the export."""
     spec = ServerSpec(
         key=f"scale-{args.scale}",
@@ -1203,18 +1340,25 @@ def run_scale(
         listing = api.walk(str(project_id))
         log(describe_listing(listing))
         name = f"scale{args.scale}"
-        listed = ToolResult("harness-listing", name, "httpx walk", len(listing.files), 0)
+        title = f"{len(listing.files)} files of 1-4 KiB, engine only"
+        log(f"workload {name}: {title}")
+        report.add_workload(name, title, listing, len(listing.files))
+        listed = ToolResult("harness listing", name, "httpx walk", len(listing.files), 0)
         listed.samples.append(Sample(listing.seconds, 0.0, 0.0, 0.0, None))
-        listed.notes.append("in-process httpx walk (CPU and RSS not measured)")
+        listed.child_measured = False
+        listed.ranked = False
+        listed.notes.append("the harness's own httpx walk, in process: CPU and RSS not measured")
         out.append(listed)
         reason = engine.unavailable()
         if reason is not None:
             log(f"  engine: {reason}")
             out.append(ToolResult("engine", name, "", len(listing.files), 0, "unavailable", reason))
-            return out
+            log(format_table(out, "engine"))
+            report.results.extend(out)
+            return
         work = Workload(
             name=name,
-            title=f"{len(listing.files)} files of 1-4 KiB",
+            title=title,
             server=server,
             api=api,
             listing=listing,
@@ -1226,14 +1370,11 @@ def run_scale(
         work.scratch.mkdir(parents=True, exist_ok=True)
         engine.notes = []
         engine.prepare(work)
-        two_step = engine.supports("--no-run")
+        two_step = engine.supports("--no-run") and engine.has_command("run")
         create = ToolResult(
-            "engine create",
-            name,
-            "manuscript-cli export --no-run",
-            len(listing.files),
-            listing.total_bytes,
+            "engine create", name, "manuscript-cli export --no-run", len(listing.files), 0
         )
+        create.ranked = False
         export = ToolResult(
             "engine run" if two_step else "engine",
             name,
@@ -1241,6 +1382,7 @@ def run_scale(
             len(listing.files),
             listing.total_bytes,
         )
+        export.ranked = False
         if not two_step:
             create.status, create.message = "unavailable", "export has no --no-run flag"
         for n in range(args.scale_runs):
@@ -1256,6 +1398,8 @@ def run_scale(
             if two_step:
                 steps.append((create, engine.export_argv(work, out_dir, no_run=True)))
                 run_argv = [*engine.cli, "--server", api.base_url, "--user", DEMO_USER, "run"]
+                if engine.supports("--concurrency", "run"):
+                    run_argv += ["--concurrency", str(work.concurrency)]
                 steps.append((export, run_argv))
             else:
                 steps.append((export, engine.export_argv(work, out_dir)))
@@ -1286,7 +1430,7 @@ def run_scale(
             export.notes.extend(engine.notes)
         out.extend([create, export])
     log(format_table(out, "engine"))
-    return out
+    report.results.extend(out)
 
 
 def environment(work_root: Path) -> dict[str, str]:
@@ -1323,9 +1467,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--workloads",
-        type=csv_choice(ALL_WORKLOADS),
+        type=csv_choice(ALL_WORKLOADS, none_ok=True),
         default=list(ALL_WORKLOADS),
-        help="comma-separated workloads: small, latency, big (default: all)",
+        help="comma-separated workloads: small, latency, big, or none (only --scale); "
+        "default: all three",
     )
     parser.add_argument("--runs", type=positive_int, default=3, help="timed runs per tool")
     parser.add_argument("--warmup", type=non_negative_int, default=1, help="warmup runs per tool")
@@ -1391,6 +1536,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.small_min > args.small_max:
         build_parser().error("--small-min is larger than --small-max")
+    if not args.workloads and not args.scale:
+        build_parser().error("nothing to do: --workloads none needs --scale N")
     # SIGTERM/SIGHUP take the same way out as Ctrl-C: through the finally blocks.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGHUP, _raise_interrupt)
@@ -1413,21 +1560,24 @@ def main(argv: list[str] | None = None) -> int:
     env = environment(scratch)
     log("environment: " + "; ".join(f"{k} {v}" for k, v in env.items()))
     log(f"work dir {scratch}; data cache {args.data_cache}")
+    if not become_subreaper():
+        log("warning: cannot become a child subreaper: peak RSS includes the harness's own")
     for tool in tools:
         reason = tool.unavailable()
         log(f"{tool.name}: {reason or 'ok'}")
 
-    results: list[ToolResult] = []
+    report = Report()
+    results = report.results
     status = 0
     try:
         if "small" in args.workloads or "latency" in args.workloads:
-            run_small_and_latency(args, tools, settings, scratch, results)
+            run_small_and_latency(args, tools, settings, scratch, report)
         if "big" in args.workloads:
-            run_big(args, tools, settings, scratch, results)
+            run_big(args, tools, settings, scratch, report)
         if args.scale:
-            results.extend(run_scale(args, engine, settings, scratch))
+            run_scale(args, engine, settings, scratch, report)
     except KeyboardInterrupt:
-        log("interrupted: servers stopped, partial results below")
+        log("interrupted: servers stopped; only workloads that finished are reported")
         status = 130
     except BenchError as exc:
         log(f"error: {exc}")
@@ -1440,7 +1590,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if results:
         log("")
-        log(f"results ({settings.runs} runs + {settings.warmup} warmup per tool, median wall):")
+        scale = f"; scale: {args.scale_runs} run(s), no warmup" if args.scale else ""
+        log(
+            f"results ({settings.runs} timed runs + {settings.warmup} warmup per tool{scale}; "
+            f"ratio to {settings.reference}):"
+        )
         log(format_table(results, settings.reference))
     if args.json is not None:
         payload = {
@@ -1454,6 +1608,7 @@ def main(argv: list[str] | None = None) -> int:
                 "big_size": args.big_size,
                 "scale": args.scale,
             },
+            "workloads": report.workloads,
             "results": [r.to_json() for r in results],
         }
         args.json.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
