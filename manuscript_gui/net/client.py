@@ -18,7 +18,9 @@ import ipaddress
 import os
 import re
 import ssl
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -678,33 +680,38 @@ async def _receive(
     # file is always a prefix of the representation whose ETag was reported.
     # Creating a file costs up to ~1 ms on some disks: keep it off the loop.
     f = await asyncio.to_thread(open, dest, "r+b" if start else "wb")
+    sink = _Sink(f, hasher, threaded=body_len >= PIPELINE_MIN_BYTES)
     with f:
-        if start:
-            f.seek(start)
         try:
-            # aiter_bytes over identity content is aiter_raw plus a no-op
-            # decoder, and it also serves answers already read into memory.
-            async for chunk in response.aiter_bytes(chunk_size):
-                n = len(chunk)
-                if received + n > body_len:
-                    _undo(f, dest, start, existed)
-                    raise ProtocolError(
-                        f"the server sent more than the {body_len} bytes announced; "
-                        "this attempt's bytes were removed",
-                        code="too_many_bytes",
-                    )
-                f.write(chunk)
-                hasher.update(chunk)
-                received += n
-                if progress is not None:
-                    progress(n)
-        except httpx.TransportError as exc:
-            # Judged below by the byte count: a failure after the last byte
-            # (while closing, say) does not make a complete body incomplete.
-            cut = exc
-        if received == body_len:
-            # Drops stray bytes past the end should the partial have grown meanwhile.
-            f.truncate()
+            if start:
+                f.seek(start)
+            try:
+                # aiter_bytes over identity content is aiter_raw plus a no-op
+                # decoder, and it also serves answers already read into memory.
+                async for chunk in response.aiter_bytes(chunk_size):
+                    n = len(chunk)
+                    if received + n > body_len:
+                        await sink.drain()
+                        _undo(f, dest, start, existed)
+                        raise ProtocolError(
+                            f"the server sent more than the {body_len} bytes announced; "
+                            "this attempt's bytes were removed",
+                            code="too_many_bytes",
+                        )
+                    await sink.put(chunk)
+                    received += n
+                    if progress is not None:
+                        progress(n)
+            except httpx.TransportError as exc:
+                # Judged below by the byte count: a failure after the last byte
+                # (while closing, say) does not make a complete body incomplete.
+                cut = exc
+            await sink.drain()
+            if received == body_len:
+                # Drops stray bytes past the end should the partial have grown meanwhile.
+                f.truncate()
+        finally:
+            sink.close()
     if received < body_len:
         raise body_cut(cut, response.request.url, received, body_len) from cut
     return DownloadResult(
@@ -715,6 +722,76 @@ async def _receive(
         offset=start,
         received=received,
     )
+
+
+#: Bodies from this size on are written and hashed in a worker thread while the
+#: next chunks arrive (both release the GIL), instead of between reads.
+PIPELINE_MIN_BYTES = 8 * 1024 * 1024
+_MAX_PENDING_WRITES = 4
+_BATCH_BYTES = 1024 * 1024
+
+
+class _Sink:
+    """Writes and hashes a body in order, inline or (big bodies) in one worker thread.
+
+    On 2 cores the overlap matters: receiving, hashing (sha256 ~1.6 GB/s here)
+    and writing one after the other on the loop left a 1 GiB download at a
+    third of curl's speed. At most :data:`_MAX_PENDING_WRITES` chunks wait, so
+    memory stays bounded and a write error (disk full) surfaces promptly.
+    """
+
+    def __init__(self, f: BinaryIO, hasher: HASH, *, threaded: bool) -> None:
+        self._f = f
+        self._hasher = hasher
+        self._pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="download-write")
+            if threaded
+            else None
+        )
+        self._pending: deque[asyncio.Future[None]] = deque()
+        self._batch: list[bytes] = []
+        self._batched = 0
+
+    def _write(self, chunk: bytes) -> None:
+        self._f.write(chunk)
+        self._hasher.update(chunk)
+
+    async def put(self, chunk: bytes) -> None:
+        if self._pool is None:
+            self._write(chunk)
+            return
+        # Hand over ~1 MiB at a time: one thread hop per 64 KiB chunk cost
+        # more than the overlap saved.
+        self._batch.append(chunk)
+        self._batched += len(chunk)
+        if self._batched >= _BATCH_BYTES:
+            await self._submit()
+
+    async def _submit(self) -> None:
+        assert self._pool is not None
+        data = b"".join(self._batch)
+        self._batch.clear()
+        self._batched = 0
+        loop = asyncio.get_running_loop()
+        self._pending.append(loop.run_in_executor(self._pool, self._write, data))
+        if len(self._pending) >= _MAX_PENDING_WRITES:
+            await self._pending.popleft()
+
+    async def drain(self) -> None:
+        """Wait for every queued write; raises the first write error."""
+        if self._batch:
+            await self._submit()
+        while self._pending:
+            await self._pending.popleft()
+
+    def close(self) -> None:
+        """Let queued writes finish before the file closes (also on cancellation)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            for future in self._pending:
+                if future.done() and not future.cancelled():
+                    future.exception()  # retrieved: no "never retrieved" warning
+            self._pending.clear()
 
 
 def _undo(f: BinaryIO, dest: Path, start: int, existed: bool) -> None:
