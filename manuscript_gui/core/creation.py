@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from manuscript_gui.core.dbthread import AsyncStore
 from manuscript_gui.core.events import EventBus, ListingProgress
 from manuscript_gui.core.paths import PathAllocator
+from manuscript_gui.core.task_manager import STAGING_DIR
 from manuscript_gui.net import (
     ApiClient,
     ApiError,
@@ -138,6 +139,9 @@ async def list_task_files(
     items = [SelectionItem.from_json(d) for d in task.selection.get("items", [])]
     await db.run(ExportStore.delete_files, task.id)
     walk = _Walk()
+    # The staging folder lives at the top of the export folder: a project that
+    # happens to carry its name must not land in it (a cancel would delete it).
+    walk.allocator.folder("", "reserved:staging", STAGING_DIR)
     queue: asyncio.Queue[tuple[str, str, str, str]] = asyncio.Queue()
     for item in normalize_selection(items):
         local = walk.allocator.folder("", f"project:{item.project_id}", item.project_name)

@@ -75,6 +75,7 @@ class TaskQueueManager:
         self._user: UserContext | None = None
         self._running: _Running | None = None
         self._pump_task: asyncio.Task[None] | None = None
+        self._held = False
 
     @property
     def user(self) -> UserContext | None:
@@ -94,8 +95,25 @@ class TaskQueueManager:
         self._user = ctx
         self._publish_state()
 
+    @property
+    def held(self) -> bool:
+        """Whether the queue is on hold (see :meth:`hold`)."""
+        return self._held
+
+    def hold(self) -> None:
+        """Start nothing new: triggers are ignored and the pump stops after the
+        running task (the CLI's commands that only read or edit the queue, and
+        its Ctrl-C). :meth:`release` undoes it."""
+        self._held = True
+
+    def release(self) -> None:
+        """End a :meth:`hold`; the caller triggers when it wants the queue to run."""
+        self._held = False
+
     def trigger(self) -> None:
-        """Start pulling the queue unless a pump is already at work."""
+        """Start pulling the queue unless a pump is already at work (or it is on hold)."""
+        if self._held:
+            return
         if self._pump_task is None or self._pump_task.done():
             self._pump_task = asyncio.get_running_loop().create_task(self._pump())
 
@@ -125,14 +143,14 @@ class TaskQueueManager:
     async def _pump(self) -> None:
         while True:
             ctx = self._user
-            if ctx is None:
+            if ctx is None or self._held:
                 break
             try:
                 task = await ctx.db.run(ExportStore.next_waiting_task)
             except Exception:
                 _log.exception("reading the queue of %s/%s failed", ctx.user_id, ctx.user_type)
                 break
-            if task is None or ctx is not self._user:
+            if task is None or ctx is not self._user or self._held:
                 if ctx is not self._user:
                     continue  # the user changed while we read: pull the new queue
                 break

@@ -49,6 +49,11 @@ class ServiceOptions:
 
     listing_concurrency: int = 4
     fsync: bool = True
+    autostart: bool = True
+    """Run the queue on login (the window). ``False`` (the CLI) keeps the
+    scheduler on hold, so a command that only reads or edits the queue never
+    starts a download or a listing in passing; :meth:`ExportService.start_queue`
+    runs it."""
 
 
 class ExportService:
@@ -70,7 +75,10 @@ class ExportService:
             self.events, self._run_options, on_login_expired=self._login_expired
         )
         self._listings: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self._ending: set[asyncio.Task[None]] = set()  # sessions closing after a 401
         self.login_expired_count = 0
+        if not self.options.autostart:
+            self.scheduler.hold()
 
     def _run_options(self) -> RunOptions:
         return RunOptions(
@@ -127,9 +135,37 @@ class ExportService:
         if old is not None:
             await self.scheduler.stop_running(StopReason.SWITCHED_USER)
             await self._end_session(old)
+        if not self.scheduler.held:
+            await self._recover(ctx)
+            self.scheduler.trigger()
+        return ctx
+
+    async def start_queue(self) -> None:
+        """Run the signed-in identity's queue (after ``autostart=False`` or :meth:`stop_queue`):
+        tasks left initializing by a crash list again, then the scheduler pulls."""
+        ctx = self._require_user()
+        self.scheduler.release()
         await self._recover(ctx)
         self.scheduler.trigger()
-        return ctx
+
+    async def stop_queue(self, reason: StopReason = StopReason.BY_USER) -> None:
+        """Stop the running task and any listing, and start nothing more (the CLI's Ctrl-C).
+
+        The running task pauses with *reason*, as with :meth:`pause`; a task
+        stopped while listing pauses too and lists again when resumed. The
+        session stays; :meth:`start_queue` runs the queue again.
+        """
+        ctx = self._require_user()
+        self.scheduler.hold()
+        for key, job in list(self._listings.items()):
+            if key[0] != id(ctx):
+                continue
+            job.cancel()
+            await asyncio.gather(job, return_exceptions=True)
+            if (await self._get(ctx, key[1])).status is TaskStatus.INITIALIZING:
+                await self._set_status(ctx, key[1], TaskStatus.PAUSED, reason)
+        await self.scheduler.stop_running(reason)
+        await self.scheduler.wait_idle()
 
     async def logout(self) -> None:
         """Clear the user first (nothing new starts), then stop the task (*logged out*)."""
@@ -138,20 +174,25 @@ class ExportService:
         await self.scheduler.stop_running(StopReason.LOGGED_OUT)
         if ctx is not None:
             await self._end_session(ctx)
+        # Sessions that died of a 401 may still be closing: finish that too.
+        await asyncio.gather(*list(self._ending), return_exceptions=True)
 
     async def close(self) -> None:
         """App quit: stop like a logout, but keep the server session for next time."""
         await self.logout()
 
-    async def _end_session(self, ctx: UserContext) -> None:
+    async def _end_session(self, ctx: UserContext, *, server_logout: bool = True) -> None:
+        if ctx.closed:
+            return
         for key, job in list(self._listings.items()):
             if key[0] == id(ctx):
                 job.cancel()
                 await asyncio.gather(job, return_exceptions=True)
-        try:
-            await ctx.client.logout()
-        except ApiError as exc:
-            _log.info("server logout failed (the session ends locally anyway): %s", exc)
+        if server_logout:
+            try:
+                await ctx.client.logout()
+            except ApiError as exc:
+                _log.info("server logout failed (the session ends locally anyway): %s", exc)
         await ctx.client.aclose()
         await ctx.db.close()
         ctx.closed = True
@@ -159,11 +200,18 @@ class ExportService:
     def _login_expired(self, ctx: UserContext) -> None:
         self.login_expired_count += 1
         _log.warning("login expired for %s/%s", ctx.user_id, ctx.user_type)
+        # The session is dead and nobody will log it out: close its connections
+        # and its database now (no logout request: the server refuses the token
+        # anyway, and nothing more is sent on a dead session).
+        job = asyncio.get_running_loop().create_task(self._end_session(ctx, server_logout=False))
+        self._ending.add(job)
+        job.add_done_callback(self._ending.discard)
 
     async def _recover(self, ctx: UserContext) -> None:
         """After a crash: a task left initializing lists again from scratch."""
         for task in await ctx.db.run(ExportStore.list_tasks):
-            if task.status is TaskStatus.INITIALIZING:
+            listing = (id(ctx), task.id) in self._listings  # already listing here
+            if task.status is TaskStatus.INITIALIZING and not listing:
                 self._start_listing(ctx, task)
 
     # -- queries -------------------------------------------------------------------
@@ -232,6 +280,9 @@ class ExportService:
                 concurrency=self.options.listing_concurrency,
                 retries=self.settings.retries,
             )
+            # insert_files does not touch the task row: derive its counters from
+            # the listed rows now, or the task shows (and runs with) 0 files.
+            await db.run(ExportStore.recompute_task_counts, task.id)
             await db.run(ExportStore.set_task_listed, task.id, True)
             done = await db.run(ExportStore.set_task_status, task.id, TaskStatus.WAITING)
             self.events.publish(TaskChanged(done))
