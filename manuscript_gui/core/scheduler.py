@@ -28,7 +28,13 @@ from pathlib import Path
 
 from manuscript_gui.core.dbthread import AsyncStore
 from manuscript_gui.core.events import EventBus, SchedulerState, TaskChanged
-from manuscript_gui.core.task_manager import RunOptions, RunResult, TaskManager, remove_staging
+from manuscript_gui.core.task_manager import (
+    RunOptions,
+    RunResult,
+    TaskManager,
+    remove_staging,
+    tidy_staging,
+)
 from manuscript_gui.net import ApiClient
 from manuscript_gui.storage import ExportStore, FileStatus, StopReason, TaskStatus
 
@@ -184,6 +190,7 @@ class TaskQueueManager:
         db = ctx.db
         if result.completed:
             task = await db.run(ExportStore.set_task_status, task_id, TaskStatus.COMPLETED)
+            await asyncio.to_thread(tidy_staging, target, task_id)
         elif result.canceled:
             await db.run(
                 ExportStore.set_file_status, task_id, where=FileStatus.WAITING, to=FileStatus.PAUSED

@@ -80,6 +80,7 @@ __all__ = [
     "TaskManager",
     "classify_os_error",
     "staging_dir",
+    "tidy_staging",
 ]
 
 _log = logging.getLogger(__name__)
@@ -204,6 +205,15 @@ def _prepare(target: Path, staging: Path) -> int:
 
 def _free_space(path: Path) -> int:
     return shutil.disk_usage(path).free
+
+
+def tidy_staging(target_dir: Path, task_id: int) -> None:
+    """Remove a finished task's staging folder if nothing is left in it."""
+    for folder in (staging_dir(target_dir, task_id), target_dir / STAGING_DIR):
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (partials of failed files stay for *retry failed*), or gone
 
 
 def remove_staging(target_dir: Path, task_id: int) -> None:

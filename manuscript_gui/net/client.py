@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO, Final, Self, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, Self, TypeVar, cast
 from urllib.parse import quote
 
 import certifi  # httpx's own dependency
@@ -679,7 +679,7 @@ async def _receive(
     # "wb" truncates now, not at the first byte, so that after on_start the
     # file is always a prefix of the representation whose ETag was reported.
     # Creating a file costs up to ~1 ms on some disks: keep it off the loop.
-    f = await asyncio.to_thread(open, dest, "r+b" if start else "wb")
+    f = await _open_off_loop(dest, "r+b" if start else "wb")
     sink = _Sink(f, hasher, threaded=body_len >= PIPELINE_MIN_BYTES)
     with f:
         try:
@@ -792,6 +792,28 @@ class _Sink:
                 if future.done() and not future.cancelled():
                     future.exception()  # retrieved: no "never retrieved" warning
             self._pending.clear()
+
+
+async def _open_off_loop(path: Path, mode: str) -> BinaryIO:
+    """``open`` in a worker thread without leaking the file if the caller is cancelled."""
+    opening: asyncio.Future[BinaryIO] = asyncio.ensure_future(asyncio.to_thread(_open, path, mode))
+    try:
+        f = await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        # The thread may still succeed: close what it opens (on Windows an open
+        # handle would also keep a cancel from deleting the partial).
+        opening.add_done_callback(_close_opened)
+        raise
+    return f
+
+
+def _open(path: Path, mode: str) -> BinaryIO:
+    return cast("BinaryIO", open(path, mode))
+
+
+def _close_opened(opening: asyncio.Future[BinaryIO]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
 
 
 def _undo(f: BinaryIO, dest: Path, start: int, existed: bool) -> None:
