@@ -410,12 +410,7 @@ class TaskManager:
             except NotFound as exc:
                 return self._failed(record, attempt, FileError.FILE_DELETED, exc.message)
             except OSError as exc:
-                stop = _local_stop(exc, part)
-                if stop is not None:
-                    raise stop from exc
-                if exc.errno == errno.ENAMETOOLONG:
-                    return self._failed(record, attempt, FileError.UNSAFE_NAME, str(exc))
-                return self._failed(record, attempt, FileError.LOCAL_WRITE_ERROR, str(exc))
+                return self._local_failure(record, attempt, exc, part)
             except ApiError as exc:
                 if is_transient(exc) and tries <= self._options.retries:
                     await self._backoff(tries, retry_after_of(exc))
@@ -441,12 +436,7 @@ class TaskManager:
             try:
                 await asyncio.to_thread(_finalize, part, final, self._options.fsync)
             except OSError as exc:
-                stop = _local_stop(exc, final)
-                if stop is not None:
-                    raise stop from exc
-                if exc.errno == errno.ENAMETOOLONG:
-                    return self._failed(record, attempt, FileError.UNSAFE_NAME, str(exc))
-                return self._failed(record, attempt, FileError.LOCAL_WRITE_ERROR, str(exc))
+                return self._local_failure(record, attempt, exc, final)
             return dataclasses.replace(
                 record,
                 status=FileStatus.COMPLETED,
@@ -488,6 +478,17 @@ class TaskManager:
                 self._in_flight[record.id] = dataclasses.replace(record, local_path=rel)
                 return path
         raise StopTask(StopReason.UNEXPECTED_ERROR, f"no free name for {record.local_path}")
+
+    def _local_failure(
+        self, record: FileRecord, attempt: int, exc: OSError, where: Path
+    ) -> FileRecord:
+        """A local error: stop the task if every file would hit it, else fail this file."""
+        stop = _local_stop(exc, where)
+        if stop is not None:
+            raise stop from exc
+        too_long = exc.errno == errno.ENAMETOOLONG
+        code = FileError.UNSAFE_NAME if too_long else FileError.LOCAL_WRITE_ERROR
+        return self._failed(record, attempt, code, str(exc))
 
     def _failed(
         self, record: FileRecord, attempt: int, code: FileError, message: str

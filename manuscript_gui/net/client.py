@@ -707,8 +707,9 @@ async def _receive(
                 # (while closing, say) does not make a complete body incomplete.
                 cut = exc
             await sink.drain()
-            if received == body_len:
-                # Drops stray bytes past the end should the partial have grown meanwhile.
+            if received == body_len and start:
+                # Drops stray bytes past the end should the partial have grown
+                # meanwhile ("wb" started a fresh file: nothing to drop).
                 f.truncate()
         finally:
             sink.close()
