@@ -138,6 +138,33 @@ def _ssl_context(verify: bool, ca_bundle: str | os.PathLike[str] | None) -> ssl.
     return ctx
 
 
+#: Bytes httpcore asks the socket for per read (its default is 64 KiB).
+HTTPCORE_READ_BYTES: Final = 256 * 1024
+
+
+def _tune_httpcore_reads() -> None:
+    """Let httpcore read bodies in 256 KiB pieces instead of 64 KiB.
+
+    Every piece travels through several Python layers (httpcore, h11, anyio,
+    httpx) before it is written; with 64 KiB pieces a 1 GiB download ran at
+    300–460 MiB/s on the project machine, with 256 KiB at 540–700 MiB/s
+    (small files: no measurable change). httpcore has no per-pool setting,
+    only this class attribute, so it is set once for the process; nothing else
+    in the app speaks HTTP through httpcore.
+    """
+    try:
+        from httpcore._async.http11 import AsyncHTTP11Connection
+    except ImportError:  # pragma: no cover - a future httpcore layout: keep its default
+        return
+    if isinstance(getattr(AsyncHTTP11Connection, "READ_NUM_BYTES", None), int):
+        AsyncHTTP11Connection.READ_NUM_BYTES = max(
+            AsyncHTTP11Connection.READ_NUM_BYTES, HTTPCORE_READ_BYTES
+        )
+
+
+_tune_httpcore_reads()
+
+
 class ApiClient:
     """Client of one working-paper server, for one session.
 

@@ -91,3 +91,12 @@ async def test_cut_body_keeps_every_byte_received(big_server: ServerHandle, tmp_
             big.id, big.version, dest, expected_size=big.size, expected_sha256=big.sha256
         )
         assert final.matches(big.size, big.sha256)
+
+
+def test_httpcore_reads_bodies_in_big_pieces() -> None:
+    """The 1 GiB throughput depends on it; an httpcore upgrade must not drop it silently."""
+    from httpcore._async.http11 import AsyncHTTP11Connection
+
+    from manuscript_gui.net.client import HTTPCORE_READ_BYTES
+
+    assert AsyncHTTP11Connection.READ_NUM_BYTES >= HTTPCORE_READ_BYTES
