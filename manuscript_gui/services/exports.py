@@ -47,7 +47,7 @@ class ActionError(Exception):
 class ServiceOptions:
     """Engine knobs not in the user settings (tests and benchmarks tune them)."""
 
-    listing_concurrency: int = 4
+    listing_concurrency: int = 8
     fsync: bool = True
     autostart: bool = True
     """Run the queue on login (the window). ``False`` (the CLI) keeps the
