@@ -58,6 +58,7 @@ from manuscript_gui.net.models import (
     parse_children_page,
     parse_project_page,
 )
+from manuscript_gui.net.transport import LeanTransport, lean_applies
 
 if TYPE_CHECKING:
     from _hashlib import HASH
@@ -165,6 +166,13 @@ def _tune_httpcore_reads() -> None:
 _tune_httpcore_reads()
 
 
+def _lean_wanted(url: httpx.URL, loopback: bool) -> bool:
+    """Use :class:`LeanTransport` unless ``MANUSCRIPT_LEAN_HTTP=0`` or a proxy applies."""
+    if os.environ.get("MANUSCRIPT_LEAN_HTTP", "1").strip() == "0":
+        return False
+    return lean_applies(url.scheme, url.host, loopback=loopback)
+
+
 class ApiClient:
     """Client of one working-paper server, for one session.
 
@@ -221,6 +229,15 @@ class ApiClient:
         self._http = self._make_http(max_connections)
 
     def _make_http(self, max_connections: int) -> httpx.AsyncClient:
+        transport = self._transport
+        if transport is None and _lean_wanted(self._url, self._loopback):
+            ctx = self._ssl_setting if isinstance(self._ssl_setting, ssl.SSLContext) else None
+            transport = LeanTransport(
+                self._url,
+                ssl_context=ctx,
+                verify=self._ssl_setting is not False,
+                max_connections=max_connections,
+            )
         return httpx.AsyncClient(
             base_url=self._url,
             verify=self._ssl_setting,
@@ -228,7 +245,7 @@ class ApiClient:
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
-            transport=self._transport,
+            transport=transport,
             trust_env=not self._loopback,
             follow_redirects=False,
             headers={"User-Agent": f"manuscript-gui/{__version__} httpx/{httpx.__version__}"},
