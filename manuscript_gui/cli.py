@@ -45,6 +45,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from manuscript_gui.argtypes import whole_number
 from manuscript_gui.config import (
     AppPaths,
     Settings,
@@ -122,34 +123,9 @@ class Credentials:
 # ------------------------------------------------------------------------- parser
 
 
-def _concurrency(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= 32:
-        raise argparse.ArgumentTypeError(f"must be 1-32, got {value}")
-    return value
-
-
-def _file_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= 100_000:
-        raise argparse.ArgumentTypeError(f"must be 1-100000, got {value}")
-    return value
-
-
-def _task_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a task id is a number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"a task id is a positive number, got {value}")
-    return value
+_concurrency = whole_number(1, 32)
+_file_count = whole_number(1, 100_000)
+_task_id = whole_number(1, what="a task id")
 
 
 def _session_options(parser: argparse.ArgumentParser, default: Any) -> None:

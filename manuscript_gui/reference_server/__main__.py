@@ -14,6 +14,8 @@ import ssl
 import sys
 from pathlib import Path
 
+from manuscript_gui.argtypes import whole_number
+
 from .demo import DemoFacts, DemoSpec
 from .runner import ReferenceServer, check_admin_host
 
@@ -36,14 +38,7 @@ def byte_size(text: str) -> int:
     return int(value * _UNITS[unit])
 
 
-def count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+count = whole_number(0)
 
 
 def port_number(text: str) -> int:
