@@ -92,7 +92,13 @@ class Admin:
         return resp
 
     def faults(self, **knobs: Any) -> dict[str, Any]:
-        """Merge fault knobs (``latency_ms=50`` or ``latencyMs=50``); return all current values."""
+        """Merge fault knobs (``latency_ms=50`` or ``latencyMs=50``); return all current values.
+
+        Knobs: see the package docstring of ``manuscript_gui.reference_server``
+        (e.g. ``weak_etags=True``, ``trickle_interval_s=0.5``, ``error_rate=1,
+        error_status=503, retry_after_s=None``, ``content_encoding="gzip"``,
+        ``redirect_content="http://..."``, ``rate_limit_retry_after_s=2``).
+        """
         body = {_camel(k): v for k, v in knobs.items()}
         result: dict[str, Any] = self._call("POST", "/__admin__/faults", json=body).json()
         return result
@@ -154,6 +160,21 @@ class Admin:
             "POST", f"/__admin__/projects/{project_id}/files", json=body
         ).json()
         return result
+
+    def entry(self, file_id: str, fields: dict[str, Any]) -> None:
+        """Override raw fields of a file's item in folder listings (None removes the key).
+
+        Calls add up; ``{}`` drops every override of the file. ``reset`` drops all.
+        """
+        self._call("POST", f"/__admin__/files/{file_id}/entry", json=fields)
+
+    def folder_entry(self, folder_id: str, fields: dict[str, Any]) -> None:
+        """Like :meth:`entry`, for a folder's item in its parent's listing."""
+        self._call("POST", f"/__admin__/folders/{folder_id}/entry", json=fields)
+
+    def project_entry(self, project_id: str, fields: dict[str, Any]) -> None:
+        """Like :meth:`entry`, for a project's item in ``/api/v1/projects``."""
+        self._call("POST", f"/__admin__/projects/{project_id}/entry", json=fields)
 
     def demo(self) -> dict[str, Any]:
         """The live demo facts as JSON (accounts, who sees what, special ids)."""

@@ -65,7 +65,8 @@ non-loopback host the server refuses to start (:class:`ServerConfigError`).
 - ``POST /__admin__/faults`` -- merge any of the knobs below (absent keys keep
   their value; unknown keys or bad values are 400 and change nothing); answers
   the current values. ``GET /__admin__/faults`` reads them;
-  ``POST /__admin__/reset`` sets every knob back to off.
+  ``POST /__admin__/reset`` sets every knob back to its default (off) and drops
+  every listing override (below).
 - ``POST /__admin__/tokens/revoke`` ``{"username": str | null}`` -> ``{"revoked": n}``.
 - ``POST /__admin__/files/{id}/versions`` (raw body) -> 201 ``{"id", "version", "sha256", "size"}``.
 - ``DELETE /__admin__/files/{id}/versions/{n}`` -> 204; ``DELETE /__admin__/files/{id}`` -> 204.
@@ -77,6 +78,16 @@ non-loopback host the server refuses to start (:class:`ServerConfigError`).
   names are matched verbatim and created when missing; a file is always created,
   even beside one with the same name. No name is cleaned.
 - ``GET /__admin__/demo`` -- :class:`DemoFacts` as JSON (accounts, who sees what, ids).
+- ``POST /__admin__/files/{id}/entry``, ``POST /__admin__/folders/{id}/entry``,
+  ``POST /__admin__/projects/{id}/entry`` -- listing overrides, for malformed
+  metadata. The body is a JSON object of raw fields merged into that item in
+  every listing that shows it (``.../children`` for files and folders,
+  ``/api/v1/projects`` for projects): ``{"updatedAt": "2016-12-31T23:59:60Z"}``,
+  ``{"size": "12"}``, ``{"kind": "symlink"}``; any JSON value is served as is,
+  and a null value removes the key (``{"sha256": null}``). Later calls add to
+  earlier ones; ``{}`` drops every override of that item. -> 204. An unknown id
+  is 404 ``not_found``; a body that is not a JSON object is 400. Only listings
+  change: ``/files/{id}`` and content answers keep the real values.
 
 Fault knobs (all off by default):
 
@@ -92,7 +103,19 @@ Fault knobs (all off by default):
     error, never a clean short 200.
 ``errorRate``
     0-1: the chance that an ``/api/v1`` request other than ``/api/v1/auth/*``
-    is answered 503 ``service_unavailable`` with ``Retry-After: 1``.
+    is answered ``errorStatus`` (default 503 ``service_unavailable``) with
+    ``Retry-After: <retryAfterS>`` (default 1). ``errorRate=1`` is "503 always".
+``errorStatus``
+    Integer 500-599 (default 503; null restores it): the status of the
+    ``errorRate`` answers. The
+    error code is ``internal_error`` (500), ``not_implemented`` (501),
+    ``bad_gateway`` (502), ``service_unavailable`` (503), ``gateway_timeout``
+    (504), else ``server_error``.
+``retryAfterS``
+    Number >= 0, or null for no header (default 1): the ``Retry-After`` of the
+    ``errorRate`` answers. Whole numbers are sent as delay-seconds (``1``); a
+    fraction is sent as written (``0.5``), which RFC 9110 does not allow but
+    servers in the wild do.
 ``tokenTtlS``
     Lifetime in seconds of tokens issued from now on (default 8 h; fractions
     allowed). An expired token gets 401 ``unauthorized``.
@@ -102,9 +125,36 @@ Fault knobs (all off by default):
     counts while its body is being sent; on loopback a small body leaves in
     one write, so to see 429s reliably combine this with ``bandwidthBps``.
     HEAD requests do not count.
+``rateLimitRetryAfterS``
+    Number >= 0, or null for no header (default 1): the ``Retry-After`` of the
+    ``maxConcurrentPerToken`` 429s, rendered like ``retryAfterS``.
+``weakEtags``
+    true/false (default false; null is false): content answers (GET and HEAD) carry
+    ``ETag: W/"<the strong ETag's inner value>"``. Per RFC 9110 13.1.5 a weak
+    validator never matches ``If-Range``: ``Range`` + ``If-Range`` answers 200
+    with the whole body (whatever ``If-Range`` says); ``Range`` alone answers
+    206 as usual.
+``trickleIntervalS``
+    Number > 0, or null for off: content bodies are sent one byte per write
+    with this many seconds between bytes (per response; the first byte leaves
+    with the headers). ``Content-Length`` still announces the full size. The
+    waits are asyncio sleeps, so other requests are served meanwhile. Combines
+    with ``bandwidthBps`` (the later of the two due times wins) and ``dropRate``.
+``contentEncoding``
+    ``"gzip"`` or null: content answers are gzip-compressed (in memory; meant
+    for small files) and carry ``Content-Encoding: gzip`` and the compressed
+    ``Content-Length``, whatever ``Accept-Encoding`` said -- a misbehaving
+    proxy. It compresses the body the server produced (a 206's range
+    included) and leaves the other headers (``ETag``, ``Repr-Digest``,
+    ``Content-Range``) as they were. HEAD answers the same headers.
+``redirectContent``
+    An absolute ``http``/``https`` URL, or null: every content request (GET
+    and HEAD) answers ``302 Found`` with ``Location: <that URL>`` and an empty
+    body, before the token or the file is checked -- like a login proxy.
+    ``latencyMs`` and ``errorRate`` still apply first.
 
-While ``bandwidthBps`` or ``dropRate`` is on, bodies are written by Python in
-chunks. Otherwise bodies up to 64 KiB leave in one write together with the
+While ``bandwidthBps``, ``dropRate``, ``trickleIntervalS`` or
+``contentEncoding`` is on, bodies are written by Python in chunks. Otherwise bodies up to 64 KiB leave in one write together with the
 headers (cheaper than sendfile for them), and bigger ones with zero-copy
 ``loop.sendfile`` from the pack file (TLS cannot sendfile: chunks again).
 """

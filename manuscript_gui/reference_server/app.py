@@ -2,8 +2,9 @@
 
 Per-request work is kept to dict lookups and string formatting. Content bodies
 go out with ``loop.sendfile`` straight from the pack file when nothing has to
-touch the bytes; only the bandwidth and drop faults (and TLS, which cannot
-sendfile) route them through Python in chunks.
+touch the bytes; only the body-shaping faults (bandwidth, drop, trickle,
+content encoding; see ``Faults.shapes_bodies``) and TLS, which cannot
+sendfile, route them through Python in chunks.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import gzip
 import json
 import logging
 import os
@@ -18,15 +20,24 @@ import random
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from .demo import describe
-from .faults import FaultError, Faults
-from .model import FILE_RANK, FOLDER_RANK, FileEntry, User, Version, rfc3339
+from .faults import FaultError, Faults, retry_after_value
+from .model import (
+    FILE_RANK,
+    FOLDER_RANK,
+    FileEntry,
+    Folder,
+    Project,
+    User,
+    Version,
+    rfc3339,
+)
 from .store import Store, StoreError
 
 log = logging.getLogger("manuscript_gui.reference_server")
@@ -41,6 +52,18 @@ INLINE_READ_MAX = 1 << 20
 #: them that costs less server CPU than sendfile's flush/pause/sendfile dance
 #: (measured ~15 % less with curl --parallel on 3000 files of 1-256 KiB).
 SMALL_BODY = 64 * 1024
+
+#: Error codes of the injected ``errorRate`` answers, by status.
+_SERVER_ERROR_CODES = {
+    500: "internal_error",
+    501: "not_implemented",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+}
+
+#: Kinds of listing items whose raw fields ``/__admin__/{kind}s/{id}/entry`` can override.
+_KIND_OF: dict[type, str] = {FileEntry: "file", Folder: "folder", Project: "project"}
 
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
@@ -153,6 +176,9 @@ class ServerApp:
         self.admin = admin
         self.faults = Faults()
         self.tokens: dict[str, Session] = {}
+        #: Raw listing fields per ``(kind, id)``: merged into that item of every
+        #: listing; a None value removes the key (see ``admin_set_entry``).
+        self.entry_overrides: dict[tuple[str, str], dict[str, Any]] = {}
         self.rng = random.Random()
         self._logins = 0
 
@@ -179,6 +205,9 @@ class ServerApp:
             r.add_post("/__admin__/projects", self.admin_create_project)
             r.add_post("/__admin__/projects/{projectId}/files", self.admin_add_file)
             r.add_get("/__admin__/demo", self.admin_demo)
+            r.add_post("/__admin__/files/{id}/entry", self.admin_file_entry)
+            r.add_post("/__admin__/folders/{id}/entry", self.admin_folder_entry)
+            r.add_post("/__admin__/projects/{id}/entry", self.admin_project_entry)
         return app
 
     # -- cross-cutting -------------------------------------------------------
@@ -196,11 +225,15 @@ class ServerApp:
                     and not path.startswith("/api/v1/auth/")
                     and self.rng.random() < faults.error_rate
                 ):
+                    status = faults.error_status
+                    retry = faults.retry_after_s
                     raise ApiError(
-                        503,
-                        "service_unavailable",
-                        "the server is overloaded (injected fault), retry later",
-                        {"Retry-After": "1"},
+                        status,
+                        _SERVER_ERROR_CODES.get(status, "server_error"),
+                        "the server is overloaded (injected fault), retry later"
+                        if status == 503
+                        else f"injected server error {status}",
+                        None if retry is None else {"Retry-After": retry_after_value(retry)},
                     )
             return await handler(request)
         except ApiError as exc:
@@ -366,7 +399,7 @@ class ServerApp:
         page = projects[start : start + limit]
         more = start + limit < len(projects)
         next_cursor = _encode_cursor(scope, (page[-1].name, page[-1].id)) if more else None
-        return json_response({"items": [p.as_item() for p in page], "nextCursor": next_cursor})
+        return json_response({"items": self._listed(page), "nextCursor": next_cursor})
 
     async def list_children(self, request: web.Request) -> web.StreamResponse:
         session = self._auth(request)
@@ -391,10 +424,25 @@ class ServerApp:
         nodes, last = self.store.children_of(project_id, folder_id).page(after, limit)
         return json_response(
             {
-                "items": [n.as_item() for n in nodes],
+                "items": self._listed(nodes),
                 "nextCursor": None if last is None else _encode_cursor(scope, last),
             }
         )
+
+    def _listed(self, nodes: Sequence[Project | Folder | FileEntry]) -> list[dict[str, object]]:
+        """The listing items of ``nodes``, with any admin entry overrides applied."""
+        items = [n.as_item() for n in nodes]
+        if self.entry_overrides:
+            for node, item in zip(nodes, items, strict=True):
+                kind = _KIND_OF[type(node)]
+                override = self.entry_overrides.get((kind, node.id))
+                if override is not None:
+                    for key, value in override.items():
+                        if value is None:
+                            item.pop(key, None)
+                        else:
+                            item[key] = value
+        return items
 
     async def file_info(self, request: web.Request) -> web.StreamResponse:
         session = self._auth(request)
@@ -422,6 +470,13 @@ class ServerApp:
         return entry, rec
 
     async def content(self, request: web.Request) -> web.StreamResponse:
+        # One snapshot of the knobs for the whole answer, so a change made
+        # while a body is being sent never mixes two settings in one response.
+        faults = self.faults
+        if faults.redirect_content is not None:
+            # Like a login proxy in front of the server: every content request
+            # is redirected, before the token or the file is even looked at.
+            return web.Response(status=302, headers={"Location": faults.redirect_content})
         session = self._auth(request)
         entry, rec = self._version(
             session, request.match_info["fileId"], int(request.match_info["version"])
@@ -430,15 +485,16 @@ class ServerApp:
         headers = {
             "Content-Type": entry.content_type,
             "Accept-Ranges": "bytes",
-            "ETag": rec.etag,
+            "ETag": f"W/{rec.etag}" if faults.weak_etags else rec.etag,
             "Repr-Digest": rec.repr_digest,
         }
         status, first, count = 200, 0, size
         range_header = request.headers.get("Range")
         if range_header is not None:
             if_range = request.headers.get("If-Range")
-            # If-Range needs a strong match; a stale validator means "send it all".
-            if if_range is None or if_range.strip() == rec.etag:
+            # If-Range needs a strong match (RFC 9110 13.1.5): a weak validator
+            # never matches, and a stale one means "send it all".
+            if if_range is None or (not faults.weak_etags and if_range.strip() == rec.etag):
                 parsed = parse_range(range_header, size)
                 if parsed is _UNSATISFIABLE:
                     raise ApiError(
@@ -451,19 +507,27 @@ class ServerApp:
                     first, last = parsed
                     status, count = 206, last - first + 1
                     headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+        encoded: bytes | None = None
+        if faults.content_encoding == "gzip":
+            # A misbehaving proxy: it compresses whatever body the server
+            # produced (a 206's range included) and leaves the other headers.
+            encoded = await self._gzip(rec, rec.offset + first, count)
+            headers["Content-Encoding"] = "gzip"
+            count = len(encoded)
         if request.method == "HEAD" or count == 0:
             resp = web.StreamResponse(status=status, headers=headers)
             resp.content_length = count
             return resp
-        cap = self.faults.max_concurrent_per_token
+        cap = faults.max_concurrent_per_token
         if cap is not None and session.active_downloads >= cap:
+            retry = faults.rate_limit_retry_after_s
             raise ApiError(
                 429,
                 "rate_limited",
                 f"at most {cap} concurrent downloads per token",
-                {"Retry-After": "1"},
+                None if retry is None else {"Retry-After": retry_after_value(retry)},
             )
-        if count <= SMALL_BODY and not self.faults.shapes_bodies:
+        if count <= SMALL_BODY and not faults.shapes_bodies:
             body = os.pread(self.store.packs.reader(rec.pack).fileno(), count, rec.offset + first)
             if len(body) != count:
                 raise OSError(f"pack {rec.pack} is shorter than its index says")
@@ -472,21 +536,47 @@ class ServerApp:
         resp.content_length = count
         session.active_downloads += 1
         try:
-            await self._send_body(request, resp, rec, rec.offset + first, count)
+            await self._send_body(request, resp, rec, encoded, rec.offset + first, count, faults)
         finally:
             session.active_downloads -= 1
         return resp
 
+    async def _gzip(self, rec: Version, offset: int, count: int) -> bytes:
+        """The gzip encoding of ``count`` bytes of ``rec``'s pack at ``offset`` (in memory)."""
+        fd = self.store.packs.reader(rec.pack).fileno()
+
+        def compress() -> bytes:
+            data = bytearray()
+            while len(data) < count:
+                piece = os.pread(fd, min(count - len(data), 1 << 24), offset + len(data))
+                if not piece:
+                    raise OSError(f"pack {rec.pack} is shorter than its index says")
+                data += piece
+            # mtime=0: the same bytes always give the same encoding.
+            return gzip.compress(bytes(data), compresslevel=6, mtime=0)
+
+        if count > INLINE_READ_MAX:
+            return await asyncio.get_running_loop().run_in_executor(None, compress)
+        return compress()
+
     async def _send_body(
-        self, request: web.Request, resp: web.StreamResponse, rec: Version, offset: int, count: int
+        self,
+        request: web.Request,
+        resp: web.StreamResponse,
+        rec: Version,
+        encoded: bytes | None,
+        offset: int,
+        count: int,
+        faults: Faults,
     ) -> None:
-        faults = self.faults
+        """Send ``count`` bytes: ``encoded`` if given, else the pack's bytes at ``offset``."""
         reader = self.store.packs.reader(rec.pack)
         transport = request.transport
         tls = transport is not None and transport.get_extra_info("sslcontext") is not None
         try:
-            if faults.shapes_bodies or tls:
-                await self._send_chunks(request, resp, reader.fileno(), offset, count, faults)
+            if faults.shapes_bodies or tls or encoded is not None:
+                source: bytes | int = encoded if encoded is not None else reader.fileno()
+                await self._send_chunks(request, resp, source, offset, count, faults)
                 return
             await resp.prepare(request)
             transport = request.transport
@@ -504,38 +594,57 @@ class ServerApp:
         self,
         request: web.Request,
         resp: web.StreamResponse,
-        fd: int,
+        source: bytes | int,
         offset: int,
         count: int,
         faults: Faults,
     ) -> None:
+        """Write the body through Python, applying the drop, bandwidth and trickle faults.
+
+        ``source`` is the whole body (bytes, ``offset`` unused) or a pack's file
+        descriptor to read ``count`` bytes from at ``offset``.
+        """
         loop = asyncio.get_running_loop()
         cut_at = None
         if faults.drop_rate > 0 and self.rng.random() < faults.drop_rate:
             cut_at = self.rng.randrange(count)  # bytes delivered before the cut
         bps = faults.bandwidth_bps
+        trickle = faults.trickle_interval_s
         chunk = CHUNK if bps is None else max(1024, min(CHUNK, bps // 20))
+        if trickle is not None:
+            chunk = min(chunk, 4096)
         end = count if cut_at is None else cut_at
         threaded = count > INLINE_READ_MAX
         await resp.prepare(request)
         started = loop.time()
+        last_write: float | None = None
         sent = 0
         while sent < end:
             n = min(chunk, end - sent)
-            if threaded:
-                data = await loop.run_in_executor(None, os.pread, fd, n, offset + sent)
+            if isinstance(source, bytes):
+                data = source[sent : sent + n]
+            elif threaded:
+                data = await loop.run_in_executor(None, os.pread, source, n, offset + sent)
             else:
-                data = os.pread(fd, n, offset + sent)
+                data = os.pread(source, n, offset + sent)
             if not data:
                 raise OSError("pack file is shorter than its index says")
-            if bps is not None:
-                # Hold each chunk until the time its last byte is due, so the
-                # final byte leaves at size/bps, not one chunk early.
-                early = (sent + len(data)) / bps - (loop.time() - started)
+            # Trickle: the block read above leaves one byte per write.
+            pieces = [data[i : i + 1] for i in range(len(data))] if trickle else [data]
+            for piece in pieces:
+                due = started
+                if bps is not None:
+                    # Hold each piece until the time its last byte is due, so the
+                    # final byte leaves at size/bps, not one chunk early.
+                    due = started + (sent + len(piece)) / bps
+                if trickle is not None and last_write is not None:
+                    due = max(due, last_write + trickle)
+                early = due - loop.time()
                 if early > 0:
                     await asyncio.sleep(early)
-            await resp.write(data)
-            sent += len(data)
+                await resp.write(piece)
+                last_write = loop.time()
+                sent += len(piece)
         if cut_at is not None:
             # Injected drop: the client must see a short body and a closed
             # connection, never a clean end of message.
@@ -559,7 +668,46 @@ class ServerApp:
 
     async def admin_reset(self, request: web.Request) -> web.StreamResponse:
         self.faults = Faults()
+        self.entry_overrides.clear()
         return json_response(self.faults.to_json())
+
+    async def _set_entry(self, request: web.Request, kind: str, exists: bool) -> web.Response:
+        """Merge raw fields into the listing item of one file, folder or project.
+
+        The body is a JSON object: each key replaces that field of the item in
+        every listing (any JSON value, so malformed metadata can be served), a
+        null value removes the key, and ``{}`` drops every override of the item.
+        Listings only: ``/files/{id}`` and content answers are unaffected.
+        """
+        item_id = request.match_info["id"]
+        if not exists:
+            raise ApiError(404, "not_found", f"no {kind} {item_id!r}")
+        body = await self._json_body(request)
+        if not isinstance(body, dict):
+            raise ApiError(400, "bad_request", "the body must be a JSON object")
+        try:
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ApiError(
+                400, "bad_request", "fields must be valid Unicode (no lone surrogates)"
+            ) from None
+        key = (kind, item_id)
+        if not body:
+            self.entry_overrides.pop(key, None)
+        else:
+            self.entry_overrides.setdefault(key, {}).update(body)
+        return web.Response(status=204)
+
+    async def admin_file_entry(self, request: web.Request) -> web.StreamResponse:
+        return await self._set_entry(request, "file", request.match_info["id"] in self.store.files)
+
+    async def admin_folder_entry(self, request: web.Request) -> web.StreamResponse:
+        exists = request.match_info["id"] in self.store.folders
+        return await self._set_entry(request, "folder", exists)
+
+    async def admin_project_entry(self, request: web.Request) -> web.StreamResponse:
+        exists = request.match_info["id"] in self.store.projects
+        return await self._set_entry(request, "project", exists)
 
     async def admin_revoke(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()

@@ -328,6 +328,9 @@ def test_admin_routes_absent_without_flag(make_server: Callable[..., ServerHandl
         ("POST", "/__admin__/projects"),
         ("POST", "/__admin__/projects/prj-1/files"),
         ("GET", "/__admin__/demo"),
+        ("POST", "/__admin__/files/fil-1/entry"),
+        ("POST", "/__admin__/folders/fld-1/entry"),
+        ("POST", "/__admin__/projects/prj-1/entry"),
     ]
     with client(handle.base_url) as c:
         for method, path in routes:
@@ -335,3 +338,112 @@ def test_admin_routes_absent_without_flag(make_server: Callable[..., ServerHandl
     # The API itself works as usual.
     with client(handle.base_url, token_for(handle.base_url)) as c:
         assert c.get("/api/v1/projects").status_code == 200
+
+
+def test_entry_overrides_change_only_listings(fresh_server: ServerHandle, admin: Admin) -> None:
+    made = admin.add_file("prj-1", ["ov", "inner"], "paper.xlsx", b"real bytes")
+    neighbour = admin.add_file("prj-1", ["ov", "inner"], "other.xlsx", b"other bytes")
+    with client(fresh_server.base_url, token_for(fresh_server.base_url)) as c:
+        listing = children_url("prj-1", made["folderId"])
+        before = {i["id"]: i for i in items(c, listing)}
+        info_before = c.get(f"/api/v1/files/{made['id']}").json()
+        content_before = c.get(content_url(made["id"], 1))
+
+        admin.entry(
+            made["id"],
+            {
+                "updatedAt": "2016-12-31T23:59:60Z",
+                "size": "12",
+                "sha256": None,
+                "extra": {"nested": [1, None]},
+            },
+        )
+        for limit in (None, 1):  # every page that shows the file, whatever the paging
+            after = {i["id"]: i for i in items(c, listing, limit=limit)}
+            expected = {k: v for k, v in before[made["id"]].items() if k != "sha256"}
+            expected |= {
+                "updatedAt": "2016-12-31T23:59:60Z",
+                "size": "12",
+                "extra": {"nested": [1, None]},
+            }
+            assert after[made["id"]] == expected
+            assert after[neighbour["id"]] == before[neighbour["id"]]
+        # Metadata and content keep the real values.
+        assert c.get(f"/api/v1/files/{made['id']}").json() == info_before
+        resp = c.get(content_url(made["id"], 1))
+        assert resp.content == b"real bytes"
+        assert resp.headers["ETag"] == content_before.headers["ETag"]
+        assert resp.headers["Content-Length"] == "10"
+
+        # Later calls add to earlier ones.
+        admin.entry(made["id"], {"contentType": 5, "kind": "symlink"})
+        item = {i["id"]: i for i in items(c, listing)}[made["id"]]
+        assert item["contentType"] == 5
+        assert item["kind"] == "symlink"
+        assert item["size"] == "12"
+        assert "sha256" not in item
+        # {} clears every override of that file.
+        admin.entry(made["id"], {})
+        assert {i["id"]: i for i in items(c, listing)} == before
+
+
+def test_folder_and_project_entry_overrides(fresh_server: ServerHandle, admin: Admin) -> None:
+    made = admin.add_file("prj-1", ["ov-folder"], "f.txt", b"x")
+    folder_id = made["folderId"]
+    with client(fresh_server.base_url, token_for(fresh_server.base_url)) as c:
+        top_before = items(c, children_url("prj-1"))
+        projects_before = items(c, "/api/v1/projects")
+
+        admin.folder_entry(folder_id, {"updatedAt": "not a time", "id": None})
+        top = items(c, children_url("prj-1"))
+        changed = [t for t in top if t.get("name") == "ov-folder"]
+        assert changed == [{"kind": "folder", "name": "ov-folder", "updatedAt": "not a time"}]
+        assert [t for t in top if t.get("name") != "ov-folder"] == [
+            t for t in top_before if t["name"] != "ov-folder"
+        ]
+        # The folder itself still lists normally.
+        assert [i["id"] for i in items(c, children_url("prj-1", folder_id))] == [made["id"]]
+
+        admin.project_entry("prj-1", {"updatedAt": "2016-12-31T23:59:60Z", "code": 17})
+        projects = {p["id"]: p for p in items(c, "/api/v1/projects")}
+        original = next(p for p in projects_before if p["id"] == "prj-1")
+        assert projects["prj-1"] == {
+            **original,
+            "updatedAt": "2016-12-31T23:59:60Z",
+            "code": 17,
+        }
+
+        # reset drops every override together with the fault knobs.
+        admin.entry(made["id"], {"size": -1})
+        admin.reset()
+        assert items(c, children_url("prj-1")) == top_before
+        assert items(c, "/api/v1/projects") == projects_before
+        assert items(c, children_url("prj-1", folder_id))[0]["size"] == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "code"),
+    [
+        ("/__admin__/files/fil-nope/entry", b"{}", 404, "not_found"),
+        ("/__admin__/folders/fld-nope/entry", b'{"name": "x"}', 404, "not_found"),
+        ("/__admin__/projects/prj-nope/entry", b'{"name": "x"}', 404, "not_found"),
+        # A file id is not a folder id, and the other way round.
+        ("/__admin__/folders/{file}/entry", b"{}", 404, "not_found"),
+        ("/__admin__/files/{folder}/entry", b"{}", 404, "not_found"),
+        ("/__admin__/files/{file}/entry", b"[1]", 400, "bad_request"),
+        ("/__admin__/files/{file}/entry", b'"size"', 400, "bad_request"),
+        ("/__admin__/files/{file}/entry", b"not json", 400, "bad_request"),
+        ("/__admin__/files/{file}/entry", b'{"name": "\\ud800"}', 400, "bad_request"),
+        ("/__admin__/projects/prj-1/entry", b"null", 400, "bad_request"),
+    ],
+)
+def test_entry_override_rejects_bad_requests(
+    fresh_server: ServerHandle, admin: Admin, path: str, body: bytes, status: int, code: str
+) -> None:
+    made = admin.add_file("prj-1", ["ov-bad"], "f.txt", b"x")
+    path = path.format(file=made["id"], folder=made["folderId"])
+    with client(fresh_server.base_url, token_for(fresh_server.base_url)) as c:
+        before = items(c, children_url("prj-1", made["folderId"]))
+        assert_error(c.post(path, content=body), status, code)
+        # Nothing changed.
+        assert items(c, children_url("prj-1", made["folderId"])) == before

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import os
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -22,14 +24,42 @@ def test_fault_values_merge_and_reset(admin: Admin) -> None:
         "bandwidthBps": None,
         "dropRate": 0.0,
         "errorRate": 0.0,
+        "errorStatus": 503,
+        "retryAfterS": 1.0,
         "tokenTtlS": None,
         "maxConcurrentPerToken": None,
+        "rateLimitRetryAfterS": 1.0,
+        "weakEtags": False,
+        "trickleIntervalS": None,
+        "contentEncoding": None,
+        "redirectContent": None,
     }
     assert admin.current_faults() == off
     assert admin.faults(latency_ms=5)["latencyMs"] == 5
     now = admin.faults(dropRate=0.25, maxConcurrentPerToken=3)
     assert now == {**off, "latencyMs": 5, "dropRate": 0.25, "maxConcurrentPerToken": 3}
     assert admin.faults(maxConcurrentPerToken=None)["maxConcurrentPerToken"] is None
+    new_knobs = {
+        "errorStatus": 502,
+        "retryAfterS": None,
+        "rateLimitRetryAfterS": 2.5,
+        "weakEtags": True,
+        "trickleIntervalS": 0.25,
+        "contentEncoding": "gzip",
+        "redirectContent": "https://sso.example/login?next=%2F",
+    }
+    now = admin.faults(**new_knobs)
+    assert now == {**off, "latencyMs": 5, "dropRate": 0.25, **new_knobs}
+    # Absent keys keep their value; null restores errorStatus and turns weakEtags off.
+    now = admin.faults(errorStatus=None, weakEtags=None)
+    assert now == {
+        **off,
+        "latencyMs": 5,
+        "dropRate": 0.25,
+        **new_knobs,
+        "errorStatus": 503,
+        "weakEtags": False,
+    }
     assert admin.reset() == off
     assert admin.current_faults() == off
 
@@ -50,6 +80,33 @@ def test_fault_values_merge_and_reset(admin: Admin) -> None:
         {"maxConcurrentPerToken": 2.5},
         {"noSuchFault": 1},
         {"dropRate": 0.5, "oops": 1},
+        {"errorStatus": 499},
+        {"errorStatus": 600},
+        {"errorStatus": 503.0},
+        {"errorStatus": "503"},
+        {"errorStatus": True},
+        {"retryAfterS": -1},
+        {"retryAfterS": "1"},
+        {"retryAfterS": False},
+        {"rateLimitRetryAfterS": -0.5},
+        {"rateLimitRetryAfterS": "2"},
+        {"weakEtags": 1},
+        {"weakEtags": "true"},
+        {"trickleIntervalS": 0},
+        {"trickleIntervalS": -1},
+        {"trickleIntervalS": "0.5"},
+        {"trickleIntervalS": True},
+        {"contentEncoding": "br"},
+        {"contentEncoding": "GZIP"},
+        {"contentEncoding": ""},
+        {"contentEncoding": 1},
+        {"redirectContent": "/relative/path"},
+        {"redirectContent": "ftp://files.example/x"},
+        {"redirectContent": "http://"},
+        {"redirectContent": "http://a b.example/"},
+        {"redirectContent": 5},
+        # One bad knob spoils the whole update.
+        {"weakEtags": True, "errorStatus": 404},
     ],
 )
 def test_bad_fault_values_are_400_and_change_nothing(
@@ -262,3 +319,225 @@ async def test_slot_is_released_when_client_disconnects(
             await asyncio.sleep(0.05)
         assert resp.status_code == 200
         assert len(resp.content) == 2_000_000
+
+
+def test_error_status_and_retry_after(fresh_server: ServerHandle, admin: Admin) -> None:
+    made = admin.add_file("prj-1", ["err"], "status.bin", b"abc")
+    token = token_for(fresh_server.base_url)
+    cases: list[tuple[dict[str, object], int, str, str | None]] = [
+        ({"error_status": 502, "retry_after_s": None}, 502, "bad_gateway", None),
+        ({"error_status": 500, "retry_after_s": 2.5}, 500, "internal_error", "2.5"),
+        ({"error_status": 504, "retry_after_s": 0}, 504, "gateway_timeout", "0"),
+        ({"error_status": 599, "retry_after_s": 30}, 599, "server_error", "30"),
+        ({"error_status": 503, "retry_after_s": 7}, 503, "service_unavailable", "7"),
+    ]
+    with client(fresh_server.base_url, token) as c:
+        for knobs, status, code, retry_after in cases:
+            admin.faults(error_rate=1, **knobs)
+            for path in ("/api/v1/me", children_url("prj-1"), content_url(made["id"], 1)):
+                resp = c.get(path)
+                assert_error(resp, status, code)
+                assert resp.headers.get("Retry-After") == retry_after, (knobs, path)
+            # HEAD of content is an /api/v1 request like any other.
+            head = c.head(content_url(made["id"], 1))
+            assert head.status_code == status
+        # Auth stays exempt whatever the status.
+        assert c.post(
+            "/api/v1/auth/login", json={"username": "demo", "password": "demo"}
+        ).is_success
+        # Reset brings back the documented defaults: 503 with Retry-After: 1.
+        admin.reset()
+        admin.faults(error_rate=1)
+        resp = c.get("/api/v1/me")
+        assert_error(resp, 503, "service_unavailable")
+        assert resp.headers["Retry-After"] == "1"
+        admin.faults(error_rate=0)
+        assert c.get("/api/v1/me").status_code == 200
+
+
+@pytest.mark.parametrize("size", [5_000, 200_000])  # one-write path and streamed path
+def test_weak_etags(fresh_server: ServerHandle, admin: Admin, size: int) -> None:
+    data = os.urandom(size)
+    made = admin.add_file("prj-1", ["weak"], "weak.bin", data)
+    url = content_url(made["id"], 1)
+    with client(fresh_server.base_url, token_for(fresh_server.base_url)) as c:
+        strong = c.get(url).headers["ETag"]
+        assert strong.startswith('"')
+        assert strong.endswith('"')
+        admin.faults(weak_etags=True)
+        full = c.get(url)
+        assert full.status_code == 200
+        assert full.content == data
+        assert full.headers["ETag"] == f"W/{strong}"
+        assert c.head(url).headers["ETag"] == f"W/{strong}"
+        # Range alone: 206 as usual, with the weak validator.
+        part = c.get(url, headers={"Range": "bytes=100-"})
+        assert part.status_code == 206
+        assert part.content == data[100:]
+        assert part.headers["Content-Range"] == f"bytes 100-{size - 1}/{size}"
+        assert part.headers["ETag"] == f"W/{strong}"
+        # Range + If-Range never matches a weak validator: the whole body, 200.
+        for validator in (f"W/{strong}", strong, '"something else"'):
+            resp = c.get(url, headers={"Range": "bytes=100-", "If-Range": validator})
+            assert resp.status_code == 200, validator
+            assert "Content-Range" not in resp.headers
+            assert resp.content == data
+        # Even an unsatisfiable range: If-Range fails first, so 200, not 416.
+        resp = c.get(url, headers={"Range": f"bytes={size}-", "If-Range": f"W/{strong}"})
+        assert resp.status_code == 200
+        assert resp.content == data
+        assert_error(c.get(url, headers={"Range": f"bytes={size}-"}), 416, "range_not_satisfiable")
+        # Off again: strong validator, and If-Range matches it.
+        admin.reset()
+        resp = c.get(url, headers={"Range": "bytes=100-", "If-Range": strong})
+        assert resp.status_code == 206
+        assert resp.headers["ETag"] == strong
+        assert resp.content == data[100:]
+
+
+async def test_trickle_sends_bytes_apart_without_blocking_the_server(
+    fresh_server: ServerHandle, admin: Admin
+) -> None:
+    data = os.urandom(10)
+    made = admin.add_file("prj-1", ["trickle"], "trickle.bin", data)
+    url = content_url(made["id"], 1)
+    interval = 0.5
+    admin.faults(trickle_interval_s=interval)
+    headers = {"Authorization": f"Bearer {token_for(fresh_server.base_url)}"}
+    first_arrived = asyncio.Event()
+    chunks: list[bytes] = []
+
+    async with httpx.AsyncClient(
+        base_url=fresh_server.base_url, trust_env=False, headers=headers, timeout=60
+    ) as c:
+
+        async def read_all() -> httpx.Response:
+            async with c.stream("GET", url) as resp:
+                async for chunk in resp.aiter_raw():
+                    chunks.append(chunk)
+                    first_arrived.set()
+                return resp
+
+        t0 = time.monotonic()
+        body_task = asyncio.create_task(read_all())
+        await asyncio.wait_for(first_arrived.wait(), 30)
+        # The server's loop is not blocked by the trickle: another request is
+        # answered while the body is still on its way (~4.5 s in total).
+        async with httpx.AsyncClient(
+            base_url=fresh_server.base_url, trust_env=False, headers=headers
+        ) as other:
+            assert (await other.get("/api/v1/me")).status_code == 200
+            assert (await other.head(url)).headers["Content-Length"] == "10"
+        assert not body_task.done()
+        resp = await body_task
+        elapsed = time.monotonic() - t0
+    assert resp.status_code == 200
+    assert resp.headers["Content-Length"] == str(len(data))
+    assert b"".join(chunks) == data
+    # Nine gaps of at least `interval` between the ten bytes (a lower bound:
+    # a slow machine only makes it longer).
+    assert elapsed >= 9 * interval * 0.95
+    assert len(chunks) > 1
+
+
+def test_trickle_applies_to_ranges_and_stops_when_turned_off(
+    fresh_server: ServerHandle, admin: Admin
+) -> None:
+    data = os.urandom(70_000)  # above the one-write size: both paths are covered
+    made = admin.add_file("prj-1", ["trickle"], "range.bin", data)
+    url = content_url(made["id"], 1)
+    admin.faults(trickle_interval_s=0.2)
+    with client(fresh_server.base_url, token_for(fresh_server.base_url)) as c:
+        t0 = time.monotonic()
+        part = c.get(url, headers={"Range": f"bytes={len(data) - 6}-"})
+        assert time.monotonic() - t0 >= 5 * 0.2 * 0.95
+        assert part.status_code == 206
+        assert part.content == data[-6:]
+        admin.faults(trickle_interval_s=None)
+        assert c.get(url).content == data
+
+
+def _raw_body(c: httpx.Client, method: str, url: str, **kw: Any) -> tuple[httpx.Response, bytes]:
+    """The answer and its body exactly as sent (no content decoding)."""
+    with c.stream(method, url, **kw) as resp:
+        raw = b"".join(resp.iter_raw())
+    return resp, raw
+
+
+@pytest.mark.parametrize("size", [3_000, 300_000])
+def test_content_encoding_gzip(fresh_server: ServerHandle, admin: Admin, size: int) -> None:
+    data = (b"working paper line %d\n" * (size // 16))[:size]
+    made = admin.add_file("prj-1", ["gz"], "paper.txt", data)
+    url = content_url(made["id"], 1)
+    with client(fresh_server.base_url, token_for(fresh_server.base_url)) as c:
+        plain = c.get(url)
+        assert "Content-Encoding" not in plain.headers
+        admin.faults(content_encoding="gzip")
+        # Whatever the request asked for.
+        for accept in ("identity", "br", None):
+            kw: dict[str, Any] = {"headers": {"Accept-Encoding": accept}} if accept else {}
+            resp, raw = _raw_body(c, "GET", url, **kw)
+            assert resp.status_code == 200
+            assert resp.headers["Content-Encoding"] == "gzip"
+            assert int(resp.headers["Content-Length"]) == len(raw) < size
+            assert gzip.decompress(raw) == data
+            # The proxy leaves the server's other headers alone.
+            assert resp.headers["ETag"] == plain.headers["ETag"]
+            assert resp.headers["Repr-Digest"] == plain.headers["Repr-Digest"]
+        head = c.head(url)
+        assert head.headers["Content-Encoding"] == "gzip"
+        assert head.headers["Content-Length"] == resp.headers["Content-Length"]
+        resp, raw = _raw_body(c, "GET", url, headers={"Range": "bytes=10-"})
+        assert resp.status_code == 206
+        assert resp.headers["Content-Range"] == f"bytes 10-{size - 1}/{size}"
+        assert gzip.decompress(raw) == data[10:]
+        admin.faults(content_encoding=None)
+        resp, raw = _raw_body(c, "GET", url)
+        assert "Content-Encoding" not in resp.headers
+        assert raw == data
+
+
+def test_redirect_content(fresh_server: ServerHandle, admin: Admin) -> None:
+    made = admin.add_file("prj-1", ["redirect"], "r.bin", b"the real bytes")
+    url = content_url(made["id"], 1)
+    target = "http://127.0.0.1:9/sso/login?back=%2Fcontent"
+    admin.faults(redirect_content=target)
+    with client(fresh_server.base_url, token_for(fresh_server.base_url)) as c:
+        for method in ("GET", "HEAD"):
+            resp = c.request(method, url)
+            assert resp.status_code == 302
+            assert resp.headers["Location"] == target
+            assert resp.content == b""
+        # Before the token or the file is looked at.
+        for path in (url, content_url("fil-nope", 1)):
+            resp = c.get(path, headers={"Authorization": "Bearer nope"})
+            assert resp.status_code == 302
+            assert resp.headers["Location"] == target
+        # Only content requests are redirected.
+        assert c.get(f"/api/v1/files/{made['id']}").status_code == 200
+        assert c.get(children_url("prj-1")).status_code == 200
+        admin.faults(redirect_content=None)
+        assert c.get(url).content == b"the real bytes"
+
+
+async def test_rate_limit_retry_after(fresh_server: ServerHandle, admin: Admin) -> None:
+    made = admin.add_file("prj-1", ["cap"], "held.bin", os.urandom(200))
+    url = content_url(made["id"], 1)
+    headers = {"Authorization": f"Bearer {token_for(fresh_server.base_url)}"}
+    # A trickled body holds its download slot for a long time: the 429s are certain.
+    admin.faults(max_concurrent_per_token=1, trickle_interval_s=1)
+    async with (
+        httpx.AsyncClient(base_url=fresh_server.base_url, trust_env=False, headers=headers) as c,
+        c.stream("GET", url) as slow,
+    ):
+        assert slow.status_code == 200
+        for knob, expected in ((None, "1"), (3, "3"), (0.5, "0.5"), (0, "0")):
+            if knob is not None:
+                admin.faults(rate_limit_retry_after_s=knob)
+            over = await c.get(url)
+            assert_error(over, 429, "rate_limited")
+            assert over.headers["Retry-After"] == expected
+        admin.faults(rate_limit_retry_after_s=None)
+        over = await c.get(url)
+        assert_error(over, 429, "rate_limited")
+        assert "Retry-After" not in over.headers
