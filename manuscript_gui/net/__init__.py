@@ -28,6 +28,7 @@ from manuscript_gui.net.errors import (
     RateLimited,
     ServerError,
     TLSError,
+    TooSlow,
     Unauthorized,
     VersionNotFound,
     is_transient,
@@ -35,6 +36,7 @@ from manuscript_gui.net.errors import (
     retry_after_of,
 )
 from manuscript_gui.net.models import (
+    BadFileEntry,
     ChildEntry,
     DownloadResult,
     DownloadStart,
@@ -49,12 +51,15 @@ from manuscript_gui.net.models import (
     Project,
     User,
 )
+from manuscript_gui.net.throttle import BandwidthLimiter
 
 __all__ = [
     "DEFAULT_TIMEOUTS",
     "ApiClient",
     "ApiError",
+    "BadFileEntry",
     "BadRequest",
+    "BandwidthLimiter",
     "CertificateError",
     "ChildEntry",
     "ConnectError",
@@ -83,6 +88,7 @@ __all__ = [
     "ServerError",
     "TLSError",
     "Timeouts",
+    "TooSlow",
     "Unauthorized",
     "User",
     "VersionNotFound",

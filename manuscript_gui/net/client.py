@@ -13,11 +13,14 @@ could make it write the wrong bytes *before* writing any.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import ipaddress
 import os
 import re
 import ssl
+import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +41,7 @@ from manuscript_gui.net._http import (
     error_from_response,
     network_error,
 )
-from manuscript_gui.net.errors import ProtocolError, Unauthorized
+from manuscript_gui.net.errors import ProtocolError, TooSlow, Unauthorized
 from manuscript_gui.net.headers import (
     is_html,
     is_weak_etag,
@@ -58,6 +61,7 @@ from manuscript_gui.net.models import (
     parse_children_page,
     parse_project_page,
 )
+from manuscript_gui.net.throttle import BandwidthLimiter, LowSpeedGuard
 from manuscript_gui.net.transport import LeanTransport, lean_applies
 
 if TYPE_CHECKING:
@@ -85,16 +89,60 @@ class Timeouts:
     default: the engine already limits how many files are in flight, and a
     wait for a free connection is no reason to fail a file that never reached
     the network.
+
+    ``low_speed_limit`` (bytes/s) and ``low_speed_time`` (seconds) are the
+    minimum speed of one download attempt, as curl's
+    ``CURLOPT_LOW_SPEED_LIMIT`` / ``CURLOPT_LOW_SPEED_TIME``: a body that
+    arrives slower than the limit, averaged over the last ``low_speed_time``
+    seconds, ends the attempt with :class:`TooSlow` (what arrived is kept for
+    the resume). A server trickling a byte every few seconds never trips
+    ``read``. Time spent waiting for a bandwidth limiter does not count.
+    ``None`` in either disables the check. Defaults: under 1 KiB/s for 60 s.
+
+    Raises:
+        ValueError: a negative timeout, or a low-speed value that is not positive.
     """
 
     connect: float | None = 15.0
     read: float | None = 60.0
     write: float | None = 60.0
     pool: float | None = None
+    low_speed_limit: float | None = 1024.0
+    low_speed_time: float | None = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("connect", "read", "write", "pool"):
+            value = getattr(self, name)
+            if value is not None and not value >= 0:
+                raise ValueError(f"timeout {name} must be >= 0 seconds or None, got {value!r}")
+        for name in ("low_speed_limit", "low_speed_time"):
+            value = getattr(self, name)
+            if value is not None and not (value > 0 and value != float("inf")):
+                raise ValueError(f"{name} must be a positive number or None, got {value!r}")
+
+    @property
+    def low_speed(self) -> tuple[float, float] | None:
+        """``(limit bytes/s, time s)`` when the minimum-speed check is on, else ``None``."""
+        if self.low_speed_limit is None or self.low_speed_time is None:
+            return None
+        return self.low_speed_limit, self.low_speed_time
 
     def to_httpx(self) -> httpx.Timeout:
-        """The same limits as httpx wants them."""
+        """The per-phase limits as httpx wants them (the low-speed check is the client's)."""
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+    def for_download(self) -> httpx.Timeout:
+        """:meth:`to_httpx` with ``read`` at most ``low_speed_time``.
+
+        No byte at all for ``low_speed_time`` seconds is below any minimum
+        speed; the per-read timeout catches that case (waiting for the answer's
+        head included, as curl does) where no chunk arrives to be judged.
+        """
+        read = self.read
+        low = self.low_speed
+        if low is not None and (read is None or low[1] < read):
+            read = low[1]
+        return httpx.Timeout(connect=self.connect, read=read, write=self.write, pool=self.pool)
 
 
 DEFAULT_TIMEOUTS: Final = Timeouts()
@@ -225,6 +273,7 @@ class ApiClient:
         self._url = url
         self._ssl_setting = ssl_setting
         self._timeouts = timeouts
+        self._download_timeout = timeouts.for_download()
         self._transport = transport
         self._http = self._make_http(max_connections)
 
@@ -266,6 +315,7 @@ class ApiClient:
         clone._url = self._url
         clone._ssl_setting = self._ssl_setting
         clone._timeouts = self._timeouts
+        clone._download_timeout = self._download_timeout
         clone._transport = self._transport
         clone._http = clone._make_http(max_connections)
         return clone
@@ -475,7 +525,7 @@ class ApiClient:
         self,
         file_id: str,
         version: int,
-        dest: Path,
+        dest: Path | BinaryIO,
         *,
         expected_size: int,
         expected_sha256: str,
@@ -484,49 +534,74 @@ class ApiClient:
         progress: Callable[[int], None] | None = None,
         on_start: Callable[[DownloadStart], None] | None = None,
         chunk_size: int | None = None,
+        limiter: BandwidthLimiter | None = None,
     ) -> DownloadResult:
         """Download one pinned file version into ``dest``, resuming a partial.
 
-        ``dest`` is the staging file. If it holds ``N`` bytes with
-        ``0 < N <= expected_size`` they are taken as a prefix and the request
-        asks ``Range: bytes=N-`` with ``If-Range: <etag>`` (when a strong ETag
-        is known). Before a byte is written the answer must fit:
+        ``dest`` is the staging file, either
+
+        - a :class:`~pathlib.Path`: the client opens (and creates) it itself,
+          closes it, and removes a file it created if this call's bytes are
+          taken back; or
+        - an open binary file (readable, writable, seekable, e.g. ``open(p,
+          "r+b")`` or ``os.fdopen(os.open(p, os.O_RDWR | os.O_CREAT), "r+b")``)
+          that the caller holds, say under an exclusive lock: every read,
+          write and truncation goes through that handle, and the client never
+          closes it and never removes anything.
+
+        If the file holds ``N`` bytes with ``0 < N <= expected_size`` they are
+        taken as a prefix and the request asks ``Range: bytes=N-`` with
+        ``If-Range: <etag>`` when ``etag`` is strong (a weak one is never sent:
+        RFC 9110 §13.1.5; the URL names one immutable version, so ``Range``
+        alone is safe and the final sha256 decides). Before a byte is written
+        the answer must fit:
 
         - **206**: ``Content-Range`` starts exactly at ``N``, runs to the end,
-          its total is ``expected_size``, and its ETag equals ``etag`` → append;
+          and its total is ``expected_size``; a *strong* ETag in it must equal
+          a strong ``etag`` (a weak one is ignored) → append;
         - **200**: ``Content-Length`` equals ``expected_size`` → the partial is
-          discarded and the file starts over;
+          discarded and the file starts over (whatever its ETag, weak or not);
         - **416**: the server's total is ``expected_size`` and so is ``N`` → the
           partial is already whole; it is hashed, nothing is written;
         - never an HTML page (unless ``content_type`` says the file *is* HTML),
-          never a weak ETag, never a ``Repr-Digest`` other than
-          ``expected_sha256``, never a ``Content-Encoding``.
+          never a ``Repr-Digest`` other than ``expected_sha256``, never a
+          ``Content-Encoding``, never a redirect.
 
-        Any misfit raises :class:`ProtocolError` with ``dest`` untouched. While
-        streaming, a body that ends early raises :class:`IncompleteBody` (what
-        arrived is kept, so the next call resumes); more bytes than announced
-        raise ProtocolError(``too_many_bytes``) and undo this call's writes.
-        A partial longer than ``expected_size`` cannot be a prefix: it is
-        fetched anew.
+        Any misfit raises :class:`ProtocolError` with the file untouched.
+        While streaming, a body that ends early raises :class:`IncompleteBody`
+        and one slower than the minimum speed of ``Timeouts`` raises
+        :class:`TooSlow`; what arrived is kept either way, so the next call
+        resumes. More bytes than announced raise ProtocolError
+        (``too_many_bytes``) and undo this call's writes. A partial longer
+        than ``expected_size`` cannot be a prefix: it is fetched anew.
 
-        The sha256 is computed on the fly (the kept prefix is hashed off the
-        event loop), so the caller only compares :attr:`DownloadResult.size`
-        and :attr:`DownloadResult.sha256` with the pin before renaming.
+        The sha256 is computed on the fly (the kept prefix is read back
+        through the same handle, off the event loop), and
+        :attr:`DownloadResult.size` is the file's length on disk after the
+        last write; if that is not the number of bytes hashed (someone else
+        wrote to the file), ProtocolError ``partial_changed`` is raised. So
+        the caller only compares :attr:`DownloadResult.size` and
+        :attr:`DownloadResult.sha256` with the pin before renaming.
 
         Args:
-            progress: called with the byte count of each written chunk (a delta).
+            progress: called with the byte count of each written piece (a delta).
             on_start: called once the answer passed its checks, before any
-                write: record ``etag`` for the next resume; ``offset == 0``
-                while a partial existed means it is being discarded.
+                write: record ``etag`` for the next resume (only strong ETags
+                are reported, else ``None``); ``offset == 0`` while a partial
+                existed means it is being discarded.
             chunk_size: bytes per write; ``None`` takes chunks as the
-                transport delivers them (up to 64 KiB with httpcore) without
-                httpx's re-buffering copies.
+                transport delivers them without httpx's re-buffering copies.
+            limiter: a :class:`BandwidthLimiter` (shared by the downloads of
+                a task): every chunk of body is written in the pieces it
+                grants (:meth:`BandwidthLimiter.take`), each once granted.
 
         Raises:
             HTTPError: subclasses per status (VersionNotFound, Gone, Forbidden,
                 Unauthorized, RateLimited, ServerError, ...).
-            NetworkError: connection failures, timeouts, :class:`IncompleteBody`.
-            ProtocolError: an answer that does not fit (see above).
+            NetworkError: connection failures, timeouts, :class:`IncompleteBody`,
+                :class:`TooSlow`.
+            ProtocolError: an answer that does not fit (see above), or
+                ``partial_changed``.
             OSError: local file errors (disk full, staging folder gone), as is.
         """
         if expected_size < 0:
@@ -535,12 +610,9 @@ class ApiClient:
             raise ValueError("expected_sha256 must be 64 hex digits")
         expected_sha256 = expected_sha256.lower()
         auth = self._auth()
-        try:
-            # One stat on the loop: cheaper than a thread hop. The writes below
-            # are plain blocking calls too, for now (a later issue tunes them).
-            existing: int | None = dest.stat().st_size  # noqa: ASYNC240
-        except FileNotFoundError:
-            existing = None
+        target = _Target(dest)
+        # One stat on the loop: cheaper than a thread hop.
+        existing = target.length()
         offset = existing if existing is not None and 0 < existing <= expected_size else 0
         # A weak validator may not drive If-Range (RFC 9110 §13.1.5); treat it as unknown.
         pinned_etag = etag if etag and not is_weak_etag(etag) else None
@@ -551,16 +623,23 @@ class ApiClient:
             if pinned_etag is not None:
                 headers["If-Range"] = pinned_etag
         path = f"{API}/files/{_segment(file_id)}/versions/{int(version)}/content"
-        request = self._http.build_request("GET", path, headers=headers)
+        low_speed = self._timeouts.low_speed
+        request = self._http.build_request(
+            "GET", path, headers=headers, timeout=self._download_timeout
+        )
         try:
             response = await self._http.send(request, stream=True)
         except httpx.TransportError as exc:
             raise network_error(exc, request.url) from exc
+        # The speed is judged from the answer's head on: a wait for a pooled
+        # connection is not the server's slowness, and a wait for the head is
+        # bounded by the read timeout (at most low_speed_time, see above).
+        guard = None if low_speed is None else LowSpeedGuard(*low_speed, time.monotonic())
         try:
             return await _receive(
                 response,
-                dest,
-                existed=existing is not None,
+                target,
+                existing=existing,
                 offset=offset,
                 expected_size=expected_size,
                 expected_sha256=expected_sha256,
@@ -569,6 +648,8 @@ class ApiClient:
                 progress=progress,
                 on_start=on_start,
                 chunk_size=chunk_size,
+                limiter=limiter,
+                guard=guard,
             )
         finally:
             await response.aclose()
@@ -600,11 +681,63 @@ def _misfit(message: str, code: str) -> ProtocolError:
     return ProtocolError(message + "; nothing was written", code=code)
 
 
+def _strong(etag: str | None) -> str | None:
+    """``etag`` if it is a strong validator, else ``None`` (weak or absent)."""
+    return etag if etag and not is_weak_etag(etag) else None
+
+
+def _partial_changed(on_disk: int, hashed: int) -> ProtocolError:
+    return ProtocolError(
+        f"the partial file holds {on_disk} bytes but this download wrote and hashed {hashed}: "
+        "something else changed it meanwhile",
+        code="partial_changed",
+    )
+
+
+class _Target:
+    """The staging file of one download: a path the client opens, or the caller's open handle."""
+
+    __slots__ = ("handle", "path")
+
+    def __init__(self, dest: Path | BinaryIO) -> None:
+        self.path: Path | None
+        self.handle: BinaryIO | None
+        if isinstance(dest, Path):
+            self.path, self.handle = dest, None
+        elif isinstance(dest, str | os.PathLike):
+            self.path, self.handle = Path(dest), None
+        else:
+            self.path, self.handle = None, dest
+
+    def length(self) -> int | None:
+        """Bytes in the file now; ``None`` when a path does not exist yet."""
+        if self.handle is not None:
+            self.handle.flush()
+            return os.fstat(self.handle.fileno()).st_size
+        assert self.path is not None
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return None
+
+    async def open(self, mode: str) -> BinaryIO:
+        """The handle to use: the caller's, or ``path`` opened in ``mode`` off the loop."""
+        if self.handle is not None:
+            return self.handle
+        assert self.path is not None
+        return await _open_off_loop(self.path, mode)
+
+    def release(self, f: BinaryIO) -> None:
+        """Close ``f`` if this call opened it; the caller's handle stays open."""
+        if self.handle is None:
+            f.close()
+
+
 async def _receive(
     response: httpx.Response,
-    dest: Path,
+    target: _Target,
     *,
-    existed: bool,
+    existing: int | None,
     offset: int,
     expected_size: int,
     expected_sha256: str,
@@ -613,6 +746,8 @@ async def _receive(
     progress: Callable[[int], None] | None,
     on_start: Callable[[DownloadStart], None] | None,
     chunk_size: int | None,
+    limiter: BandwidthLimiter | None,
+    guard: LowSpeedGuard | None,
 ) -> DownloadResult:
     status = response.status_code
     h = response.headers
@@ -633,9 +768,16 @@ async def _receive(
             )
         if on_start is not None:
             on_start(DownloadStart(status=416, offset=offset, etag=pinned_etag))
-        digest = await asyncio.to_thread(_hash_prefix, dest, offset)
+        f = await target.open("rb")
+        try:
+            digest = await _hash_prefix_off_loop(f, offset)
+            on_disk = os.fstat(f.fileno()).st_size
+        finally:
+            target.release(f)
+        if on_disk != offset:
+            raise _partial_changed(on_disk, offset)
         return DownloadResult(
-            size=offset,
+            size=on_disk,
             sha256=digest.hexdigest(),
             etag=pinned_etag,
             status=416,
@@ -664,9 +806,10 @@ async def _receive(
             "(a proxy or login page?)",
             "html_page",
         )
-    answer_etag = h.get("etag")
-    if answer_etag is not None and is_weak_etag(answer_etag):
-        raise _misfit(f"weak ETag {answer_etag!r}; resumes need a strong one", "weak_etag")
+    # A weak ETag (Express and Rails send them by default) is no reason to
+    # refuse bytes of a pinned version whose sha256 is known; it is just not
+    # reported, so it never becomes an If-Range validator.
+    answer_etag = _strong(h.get("etag"))
     digest_hex = parse_repr_digest_sha256(h.get("repr-digest"))
     if digest_hex is not None and digest_hex != expected_sha256:
         raise _misfit(
@@ -716,19 +859,25 @@ async def _receive(
 
     if on_start is not None:
         on_start(DownloadStart(status=status, offset=start, etag=answer_etag))
-    hasher = await asyncio.to_thread(_hash_prefix, dest, start) if start else hashlib.sha256()
     body_len = expected_size - start
     received = 0
+    too_slow: float | None = None
     cut: httpx.TransportError | None = None
-    # "wb" truncates now, not at the first byte, so that after on_start the
-    # file is always a prefix of the representation whose ETag was reported.
-    # Creating a file costs up to ~1 ms on some disks: keep it off the loop.
-    f = await _open_off_loop(dest, "r+b" if start else "wb")
-    sink = _Sink(f, hasher, threaded=body_len >= PIPELINE_MIN_BYTES)
-    with f:
+    # A path starting over is opened "wb", which truncates now, not at the
+    # first byte, so that after on_start the file is always a prefix of the
+    # representation whose ETag was reported. Creating a file costs up to
+    # ~1 ms on some disks: keep it off the loop.
+    f = await target.open("r+b" if start else "wb")
+    try:
+        if start:
+            hasher = await _hash_prefix_off_loop(f, start)
+        else:
+            hasher = hashlib.sha256()
+            if target.handle is not None and existing:
+                await _in_thread(functools.partial(f.truncate, 0))
+        sink = _Sink(f, hasher, threaded=body_len >= PIPELINE_MIN_BYTES)
         try:
-            if start:
-                f.seek(start)
+            f.seek(start)
             try:
                 # aiter_bytes over identity content is aiter_raw plus a no-op
                 # decoder, and it also serves answers already read into memory.
@@ -736,16 +885,24 @@ async def _receive(
                     n = len(chunk)
                     if received + n > body_len:
                         await sink.drain()
-                        _undo(f, dest, start, existed)
+                        _undo(f, target, start, existed=existing is not None)
                         raise ProtocolError(
                             f"the server sent more than the {body_len} bytes announced; "
                             "this attempt's bytes were removed",
                             code="too_many_bytes",
                         )
-                    await sink.put(chunk)
-                    received += n
-                    if progress is not None:
-                        progress(n)
+                    if limiter is None or limiter.rate is None:
+                        await sink.put(chunk)
+                        received += n
+                        if progress is not None:
+                            progress(n)
+                    else:
+                        await _put_throttled(chunk, sink, limiter, guard, progress)
+                        received += n
+                    if guard is not None:
+                        too_slow = guard.add(n, time.monotonic())
+                        if too_slow is not None:
+                            break
             except httpx.TransportError as exc:
                 # Judged below by the byte count: a failure after the last byte
                 # (while closing, say) does not make a complete body incomplete.
@@ -753,14 +910,28 @@ async def _receive(
             await sink.drain()
             if received == body_len and start:
                 # Drops stray bytes past the end should the partial have grown
-                # meanwhile ("wb" started a fresh file: nothing to drop).
+                # meanwhile (a fresh start was truncated already).
                 f.truncate()
+            f.flush()
+            on_disk = os.fstat(f.fileno()).st_size
         finally:
             sink.close()
+    finally:
+        target.release(f)
     if received < body_len:
+        if too_slow is not None and guard is not None:
+            raise TooSlow(
+                f"the answer from {response.request.url.host} came at {too_slow:.0f} bytes/s "
+                f"over the last {guard.period:g} s, under the minimum of {guard.limit:g} "
+                f"bytes/s; the {received} bytes received were kept",
+                rate=too_slow,
+                received=received,
+            )
         raise body_cut(cut, response.request.url, received, body_len) from cut
+    if on_disk != start + received:
+        raise _partial_changed(on_disk, start + received)
     return DownloadResult(
-        size=expected_size,
+        size=on_disk,
         sha256=hasher.hexdigest(),
         etag=answer_etag,
         status=status,
@@ -769,11 +940,34 @@ async def _receive(
     )
 
 
+async def _put_throttled(
+    chunk: bytes,
+    sink: _Sink,
+    limiter: BandwidthLimiter,
+    guard: LowSpeedGuard | None,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Write ``chunk`` in the pieces the limiter grants, each once it is granted."""
+    view = memoryview(chunk)
+    pos, n = 0, len(chunk)
+    while pos < n:
+        before = time.monotonic()
+        size = await limiter.take(n - pos)
+        if guard is not None:
+            # Waiting for the shared limit is not the server being slow.
+            guard.exclude(time.monotonic() - before)
+        await sink.put(view[pos : pos + size])
+        pos += size
+        if progress is not None:
+            progress(size)
+
+
 #: Bodies from this size on are written and hashed in a worker thread while the
 #: next chunks arrive (both release the GIL), instead of between reads.
 PIPELINE_MIN_BYTES = 8 * 1024 * 1024
 _MAX_PENDING_WRITES = 4
 _BATCH_BYTES = 1024 * 1024
+_HASH_BLOCK = 1024 * 1024
 
 
 class _Sink:
@@ -794,14 +988,14 @@ class _Sink:
             else None
         )
         self._pending: deque[asyncio.Future[None]] = deque()
-        self._batch: list[bytes] = []
+        self._batch: list[bytes | memoryview] = []
         self._batched = 0
 
-    def _write(self, chunk: bytes) -> None:
+    def _write(self, chunk: bytes | memoryview) -> None:
         self._f.write(chunk)
         self._hasher.update(chunk)
 
-    async def put(self, chunk: bytes) -> None:
+    async def put(self, chunk: bytes | memoryview) -> None:
         if self._pool is None:
             self._write(chunk)
             return
@@ -861,25 +1055,63 @@ def _close_opened(opening: asyncio.Future[BinaryIO]) -> None:
         opening.result().close()
 
 
-def _undo(f: BinaryIO, dest: Path, start: int, existed: bool) -> None:
-    """Take back this call's writes: the prefix stays, a file we created goes."""
-    f.truncate(start)
-    if not start and not existed:
-        f.close()
-        dest.unlink(missing_ok=True)
+async def _in_thread(fn: Callable[[], T], stop: threading.Event | None = None) -> T:
+    """``fn()`` in a worker thread that is never left running behind a cancelled caller.
+
+    The thread works on a file handle the caller may close (or, for the
+    engine's handle, release the lock of) as soon as this returns; so on
+    cancellation ``stop`` is set and the thread is waited for (it stops within
+    one block) before the cancellation goes on.
+    """
+    running = asyncio.ensure_future(asyncio.to_thread(fn))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        if stop is not None:
+            stop.set()
+        while not running.done():
+            try:
+                await asyncio.wait([running])
+            except asyncio.CancelledError:
+                continue
+        if not running.cancelled():
+            running.exception()  # retrieved: no "never retrieved" warning
+        raise
 
 
-def _hash_prefix(path: Path, length: int) -> HASH:
-    """sha256 of the first ``length`` bytes of ``path`` (run in a worker thread)."""
+async def _hash_prefix_off_loop(f: BinaryIO, length: int) -> HASH:
+    stop = threading.Event()
+    return await _in_thread(functools.partial(_hash_prefix, f, length, stop), stop)
+
+
+def _hash_prefix(f: BinaryIO, length: int, stop: threading.Event) -> HASH:
+    """sha256 of the first ``length`` bytes of ``f``, read through that handle.
+
+    ``os.pread`` leaves the handle's position alone; where it does not exist
+    (Windows) the handle is seeked and read, which is safe because nothing
+    else uses it meanwhile. Raises ProtocolError ``partial_changed`` if the
+    file is shorter than ``length`` (it was that long a moment ago).
+    """
     hasher = hashlib.sha256()
-    buf = bytearray(1024 * 1024)
-    view = memoryview(buf)
-    remaining = length
-    with open(path, "rb") as f:
-        while remaining:
-            n = f.readinto(view[: min(remaining, len(buf))])
-            if not n:
-                raise OSError(f"{path}: shorter than the {length} bytes it had a moment ago")
-            hasher.update(view[:n])
-            remaining -= n
+    f.flush()
+    fd = f.fileno()
+    use_pread = hasattr(os, "pread")
+    if not use_pread:
+        f.seek(0)
+    done = 0
+    while done < length and not stop.is_set():
+        want = min(length - done, _HASH_BLOCK)
+        piece = os.pread(fd, want, done) if use_pread else f.read(want)
+        if not piece:
+            raise _partial_changed(done, length)
+        hasher.update(piece)
+        done += len(piece)
     return hasher
+
+
+def _undo(f: BinaryIO, target: _Target, start: int, *, existed: bool) -> None:
+    """Take back this call's writes: the prefix stays; a file this call created goes."""
+    f.truncate(start)
+    if not start and not existed and target.path is not None:
+        f.close()
+        target.path.unlink(missing_ok=True)

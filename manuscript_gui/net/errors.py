@@ -23,10 +23,12 @@ The hierarchy, httpx style::
     │   │   └── TLSError              TLS handshake failed (permanent)
     │   │       └── CertificateError      the server's certificate was not trusted
     │   ├── NetworkTimeout            read/write/pool timeout on an open connection
+    │   │   └── TooSlow                   a body slower than the minimum speed (low-speed limit)
     │   └── IncompleteBody            the body ended before its announced length
     └── ProtocolError             the server answered, but not as the contract says:
                                   bad JSON, wrong shape, bad Content-Range, an HTML page
-                                  where bytes were expected, too many bytes, ... (.code)
+                                  where bytes were expected, too many bytes, ... (.code;
+                                  transient or not per code)
 
 ``Unauthorized`` and ``InvalidCredentials`` are siblings on purpose: the engine
 catches ``Unauthorized`` to mean "the session is over, pause and ask for a new
@@ -58,6 +60,7 @@ __all__ = [
     "RateLimited",
     "ServerError",
     "TLSError",
+    "TooSlow",
     "Unauthorized",
     "VersionNotFound",
     "is_transient",
@@ -196,6 +199,24 @@ class NetworkTimeout(NetworkError):
     """A read, write or connection-pool wait on an open connection timed out."""
 
 
+class TooSlow(NetworkTimeout):
+    """A body arrived slower than the minimum speed for the whole low-speed period.
+
+    curl's ``CURLOPT_LOW_SPEED_LIMIT`` / ``CURLOPT_LOW_SPEED_TIME``: a server
+    (or middlebox) that trickles a byte every few seconds never trips a
+    per-read timeout, so the attempt is ended instead. Transient: every byte
+    that arrived was written, and the next attempt resumes from it with
+    ``Range``.
+    """
+
+    def __init__(self, message: str, *, rate: float, received: int) -> None:
+        super().__init__(message)
+        #: The measured speed over the low-speed period, in bytes per second.
+        self.rate: float = rate
+        #: Body bytes received (and kept) in this attempt before it was ended.
+        self.received: int = received
+
+
 class IncompleteBody(NetworkError):
     """The body ended before the announced length: connection closed mid-body.
 
@@ -213,22 +234,56 @@ class IncompleteBody(NetworkError):
 class ProtocolError(ApiError):
     """The server answered, but the answer breaks the contract.
 
-    ``code`` is a stable identifier the engine can map to a readable reason:
+    ``code`` is a stable identifier the engine can map to a readable reason.
+    Whether it is transient follows one question: *can the same request, a
+    little later, get a different answer?* Nothing is written for any of
+    them (except where noted), so a bounded retry costs one request.
 
-    ``bad_json`` (not JSON at all; transient: a proxy or cut-off answer),
-    ``bad_field`` (JSON of the wrong shape: a field missing or of the wrong type),
-    ``cursor_loop`` (pagination that never ends),
-    ``unexpected_status`` / ``unexpected_redirect``,
-    ``html_page`` (a web page where file bytes were expected: a proxy login page),
-    ``bad_content_range``, ``bad_content_length``, ``too_many_bytes``,
-    ``bad_encoding``, ``weak_etag``, ``etag_mismatch``, ``digest_mismatch``.
+    Permanent (the file fails at once; retrying only delays the verdict):
 
-    Codes describing an answer that may well be different next time are
-    transient (bounded retries cost one request each and nothing is written);
-    the deterministic shape/pagination/validator errors are not.
+    - ``bad_field``: JSON of the wrong shape (a field missing or mistyped);
+    - ``cursor_loop``: pagination that never ends;
+    - ``unexpected_status``: a status the contract never gives for the call
+      (a 204 for content, a 206 to a request without ``Range``);
+    - ``unexpected_redirect``: a 3xx; the client never follows one (a wrong
+      base URL, or a login portal in front of the server), so the next
+      request gets the same redirect;
+    - ``bad_encoding``: a ``Content-Encoding`` on a representation pinned
+      by its sha256 though ``identity`` was asked (a compressing proxy does
+      it to every answer);
+    - ``digest_mismatch``: the server's own ``Repr-Digest`` says the pinned
+      version holds other bytes than the sha256 the task pinned;
+    - ``malformed_response``: framing the HTTP parser rejects (status line,
+      header block, chunk sizes) from the lean transport; that server or
+      middlebox frames every answer the same way.
+
+    Transient (bounded retries):
+
+    - ``bad_json``: not JSON at all (a cut-off answer, a proxy's error page);
+    - ``html_page``: a web page where file bytes were expected; a proxy's
+      login page goes away once the user signs in to the proxy;
+    - ``bad_content_range``, ``bad_content_length``, ``etag_mismatch``: a
+      range or length that does not fit the request or the partial; these
+      come from caches in between, whose entries change, and from partials
+      the next attempt may see differently;
+    - ``too_many_bytes``: more bytes than announced (this attempt's bytes
+      were removed);
+    - ``partial_changed``: the partial file's size on disk is not what this
+      download wrote and hashed (another writer, or a file that shrank while
+      its prefix was read); the next attempt starts from what is there.
     """
 
-    _PERMANENT: Final = frozenset({"bad_field", "cursor_loop", "weak_etag", "unexpected_status"})
+    _PERMANENT: Final = frozenset(
+        {
+            "bad_field",
+            "cursor_loop",
+            "unexpected_status",
+            "unexpected_redirect",
+            "bad_encoding",
+            "digest_mismatch",
+            "malformed_response",
+        }
+    )
 
     def __init__(self, message: str, *, code: str = "bad_field") -> None:
         super().__init__(message)
@@ -239,10 +294,12 @@ class ProtocolError(ApiError):
 def is_transient(exc: BaseException) -> bool:
     """Whether retrying the failed operation later can reasonably succeed.
 
-    Transient: network failures (except TLS), 429, 5xx (except 501/505), 408,
-    and ProtocolErrors about one answer's content. Permanent: 400/401/403/404/
-    410 and everything that is not an :class:`ApiError` (local ``OSError`` is
-    the engine's to judge).
+    Transient: network failures (except TLS; :class:`TooSlow` included), 429,
+    5xx (except 501/505), 408, and the ProtocolError codes listed as transient
+    on :class:`ProtocolError`. Permanent: 400/401/403/404/410, the other
+    ProtocolError codes (an answer that will not change: a redirect, an encoded
+    body, malformed framing, ...), and everything that is not an
+    :class:`ApiError` (local ``OSError`` is the engine's to judge).
     """
     if isinstance(exc, HTTPError) and exc.status == 408:
         return True

@@ -97,7 +97,12 @@ def is_html(content_type: str | None) -> bool:
 
 
 def is_weak_etag(etag: str) -> bool:
-    """Whether an entity tag is weak (``W/"..."``); weak tags may not drive resumes."""
+    """Whether an entity tag is weak (``W/"..."``).
+
+    A weak tag never goes into ``If-Range`` (RFC 9110 §13.1.5: a weak
+    validator never matches there) and is never reported as the validator of
+    a partial; a download with one resumes by ``Range`` alone.
+    """
     return etag.lstrip().startswith(("W/", "w/"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -91,6 +92,30 @@ async def test_cut_body_keeps_every_byte_received(big_server: ServerHandle, tmp_
             big.id, big.version, dest, expected_size=big.size, expected_sha256=big.sha256
         )
         assert final.matches(big.size, big.sha256)
+
+
+async def test_big_body_through_an_open_handle(big_server: ServerHandle, tmp_path: Path) -> None:
+    """The threaded writer works through the caller's handle, and resumes through it too."""
+    path = tmp_path / "big.part"
+    async with ApiClient(big_server.base_url) as client:
+        await client.login("demo", "demo")
+        big = await _big_file(client)
+        with os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o644), "r+b") as f:
+            result = await client.download_to(
+                big.id, big.version, f, expected_size=big.size, expected_sha256=big.sha256
+            )
+            assert result.matches(big.size, big.sha256)
+            assert os.fstat(f.fileno()).st_size == big.size
+            keep = PIPELINE_MIN_BYTES // 2 + 777
+            f.truncate(keep)
+            resumed = await client.download_to(
+                big.id, big.version, f,
+                expected_size=big.size, expected_sha256=big.sha256, etag=result.etag,
+            )  # fmt: skip
+            assert (resumed.status, resumed.offset) == (206, keep)
+            assert resumed.matches(big.size, big.sha256)
+            assert not f.closed
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == big.sha256
 
 
 def test_httpcore_reads_bodies_in_big_pieces() -> None:
