@@ -22,3 +22,21 @@ def whole_number(
         return value
 
     return parse
+
+
+_UNITS = {"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20}
+_UNITS |= {"MIB": 1 << 20, "G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30}
+
+
+def byte_size(text: str) -> int:
+    """Parse ``4096``, ``64K``, ``1.5M``, ``1G`` (binary units) into bytes."""
+    raw = text.strip().upper()
+    number = raw.rstrip("BKMGI")
+    unit = raw[len(number) :]
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 4096, 64K, 1M)") from None
+    if unit not in _UNITS or not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 4096, 64K, 1M)")
+    return int(value * _UNITS[unit])

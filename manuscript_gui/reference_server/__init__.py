@@ -152,11 +152,16 @@ Fault knobs (all off by default):
     and HEAD) answers ``302 Found`` with ``Location: <that URL>`` and an empty
     body, before the token or the file is checked -- like a login proxy.
     ``latencyMs`` and ``errorRate`` still apply first.
+``errorFiles``
+    A list of file ids (or null = none): their content requests always get the
+    ``errorStatus`` answer (with ``retryAfterS``), other files are served: one
+    broken file on a healthy server.
 
 While ``bandwidthBps``, ``dropRate``, ``trickleIntervalS`` or
-``contentEncoding`` is on, bodies are written by Python in chunks. Otherwise bodies up to 64 KiB leave in one write together with the
-headers (cheaper than sendfile for them), and bigger ones with zero-copy
-``loop.sendfile`` from the pack file (TLS cannot sendfile: chunks again).
+``contentEncoding`` is on, bodies are written by Python in chunks. Otherwise
+bodies up to 64 KiB leave in one write together with the headers (cheaper
+than sendfile for them), and bigger ones with zero-copy ``loop.sendfile``
+from the pack file (TLS cannot sendfile: chunks again).
 """
 
 from __future__ import annotations

@@ -14,30 +14,12 @@ import ssl
 import sys
 from pathlib import Path
 
-from manuscript_gui.argtypes import whole_number
+from manuscript_gui.argtypes import byte_size, whole_number
 
 from .demo import DemoFacts, DemoSpec
 from .runner import ReferenceServer, check_admin_host
 
 _DEFAULTS = DemoSpec()
-_UNITS = {"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20}
-_UNITS |= {"MIB": 1 << 20, "G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30}
-
-
-def byte_size(text: str) -> int:
-    """Parse ``4096``, ``64K``, ``1.5M``, ``1G`` (binary units) into bytes."""
-    raw = text.strip().upper()
-    number = raw.rstrip("BKMGI")
-    unit = raw[len(number) :]
-    try:
-        value = float(number)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 4096, 64K, 1M)") from None
-    if unit not in _UNITS or value < 0:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 4096, 64K, 1M)")
-    return int(value * _UNITS[unit])
-
-
 count = whole_number(0)
 
 

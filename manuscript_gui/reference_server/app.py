@@ -20,6 +20,7 @@ import random
 import re
 import secrets
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -115,6 +116,14 @@ class Session:
 
 
 _UNSATISFIABLE = (-1, -1)
+
+
+def _content_file_id(path: str) -> str | None:
+    """The file id of a ``/api/v1/files/{id}/versions/{n}/content`` path, else None."""
+    parts = path.split("/")
+    if len(parts) == 8 and parts[1:4] == ["api", "v1", "files"] and parts[7] == "content":
+        return urllib.parse.unquote(parts[4])
+    return None
 
 
 def parse_range(value: str, size: int) -> tuple[int, int] | None:
@@ -224,7 +233,7 @@ class ServerApp:
                     faults.error_rate > 0
                     and not path.startswith("/api/v1/auth/")
                     and self.rng.random() < faults.error_rate
-                ):
+                ) or (faults.error_files and _content_file_id(path) in faults.error_files):
                     status = faults.error_status
                     retry = faults.retry_after_s
                     raise ApiError(

@@ -104,6 +104,8 @@ class Faults:
     content_encoding: str | None = None
     #: Content requests answer ``302 Found`` to this absolute URL.
     redirect_content: str | None = None
+    #: Files whose content requests always get ``errorStatus`` (one broken file).
+    error_files: frozenset[str] = frozenset()
 
     @property
     def shapes_bodies(self) -> bool:
@@ -175,6 +177,14 @@ class Faults:
                 changes["content_encoding"] = value
             elif key == "redirectContent":
                 changes["redirect_content"] = _absolute_url(key, value)
+            elif key == "errorFiles":
+                if value is None:
+                    value = []
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise FaultError(
+                        f"errorFiles must be a list of file ids or null, got {value!r}"
+                    )
+                changes["error_files"] = frozenset(value)
             else:
                 raise FaultError(f"unknown fault {key!r}")
         return replace(self, **changes)
@@ -194,4 +204,5 @@ class Faults:
             "trickleIntervalS": self.trickle_interval_s,
             "contentEncoding": self.content_encoding,
             "redirectContent": self.redirect_content,
+            "errorFiles": sorted(self.error_files),
         }

@@ -33,6 +33,7 @@ def test_fault_values_merge_and_reset(admin: Admin) -> None:
         "trickleIntervalS": None,
         "contentEncoding": None,
         "redirectContent": None,
+        "errorFiles": [],
     }
     assert admin.current_faults() == off
     assert admin.faults(latency_ms=5)["latencyMs"] == 5
@@ -47,6 +48,7 @@ def test_fault_values_merge_and_reset(admin: Admin) -> None:
         "trickleIntervalS": 0.25,
         "contentEncoding": "gzip",
         "redirectContent": "https://sso.example/login?next=%2F",
+        "errorFiles": ["fil-1", "fil-2"],
     }
     now = admin.faults(**new_knobs)
     assert now == {**off, "latencyMs": 5, "dropRate": 0.25, **new_knobs}
@@ -353,6 +355,24 @@ def test_error_status_and_retry_after(fresh_server: ServerHandle, admin: Admin) 
         assert resp.headers["Retry-After"] == "1"
         admin.faults(error_rate=0)
         assert c.get("/api/v1/me").status_code == 200
+
+
+def test_error_files_break_only_those_files(fresh_server: ServerHandle, admin: Admin) -> None:
+    broken = admin.add_file("prj-1", ["err"], "broken.bin", b"abc")
+    healthy = admin.add_file("prj-1", ["err"], "healthy.bin", b"def")
+    token = token_for(fresh_server.base_url)
+    admin.faults(error_files=[broken["id"]], error_status=500, retry_after_s=None)
+    with client(fresh_server.base_url, token) as c:
+        for _ in range(3):
+            assert_error(c.get(content_url(broken["id"], 1)), 500, "internal_error")
+            assert c.get(content_url(healthy["id"], 1)).content == b"def"
+        # Only content: the broken file is listed and described as usual.
+        assert c.get(f"/api/v1/files/{broken['id']}").status_code == 200
+    with pytest.raises(AdminError):
+        admin.faults(error_files="fil-1")
+    admin.faults(error_files=None)
+    with client(fresh_server.base_url, token) as c:
+        assert c.get(content_url(broken["id"], 1)).content == b"abc"
 
 
 @pytest.mark.parametrize("size", [5_000, 200_000])  # one-write path and streamed path
