@@ -11,6 +11,7 @@ from manuscript_gui.storage.errors import (
     CorruptDatabaseError,
     DatabaseOpenError,
     IncompatibleDatabaseError,
+    InvalidTransition,
     MigrationError,
     NotFoundError,
     SchemaTooNewError,
@@ -21,16 +22,19 @@ from manuscript_gui.storage.migrations import SCHEMA_VERSION
 from manuscript_gui.storage.paths import identity_db_path
 from manuscript_gui.storage.records import FileRecord, JsonObject, NewFile, TaskRecord
 from manuscript_gui.storage.status import (
+    TRANSITIONS,
     FileError,
     FileOutcome,
     FileStatus,
     StopReason,
     TaskStatus,
+    Transition,
 )
 from manuscript_gui.storage.store import ExportStore, open_identity_db
 
 __all__ = [
     "SCHEMA_VERSION",
+    "TRANSITIONS",
     "CorruptDatabaseError",
     "DatabaseOpenError",
     "ExportStore",
@@ -39,6 +43,7 @@ __all__ = [
     "FileRecord",
     "FileStatus",
     "IncompatibleDatabaseError",
+    "InvalidTransition",
     "JsonObject",
     "MigrationError",
     "NewFile",
@@ -48,6 +53,7 @@ __all__ = [
     "StorageError",
     "TaskRecord",
     "TaskStatus",
+    "Transition",
     "ValidationError",
     "identity_db_path",
     "open_identity_db",

@@ -10,6 +10,7 @@ The engine and services catch these, never peewee's or sqlite3's own::
     │   └── SchemaTooNewError      written by a newer version of the app; never downgraded
     ├── MigrationError             a migration step failed and was rolled back
     ├── ValidationError (+ValueError)   a value the schema does not allow (e.g. status "running")
+    │   └── InvalidTransition      a status change the task's current status does not allow
     └── NotFoundError (+LookupError)    no such task / file row
 """
 
@@ -21,6 +22,7 @@ __all__ = [
     "CorruptDatabaseError",
     "DatabaseOpenError",
     "IncompatibleDatabaseError",
+    "InvalidTransition",
     "MigrationError",
     "NotFoundError",
     "SchemaTooNewError",
@@ -100,6 +102,20 @@ class MigrationError(StorageError):
 
 class ValidationError(StorageError, ValueError):
     """A value the stored data model does not allow."""
+
+
+class InvalidTransition(ValidationError):
+    """A transition (``storage.status.TRANSITIONS``) from a status it does not start from.
+
+    ``status`` is the task's current status (a ``TaskStatus`` value), ``transition``
+    the refused ``Transition`` value; nothing was written.
+    """
+
+    def __init__(self, task_id: int, transition: str, status: str) -> None:
+        super().__init__(f"task {task_id} is {status}: {transition} is not possible")
+        self.task_id = task_id
+        self.transition = transition
+        self.status = status
 
 
 class NotFoundError(StorageError, LookupError):

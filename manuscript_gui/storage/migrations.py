@@ -155,6 +155,28 @@ def _listing_state(db: pw.Database) -> None:
     )
 
 
+@migration(4)
+def _private_staging(db: pw.Database) -> None:
+    """A staging key per task: partial files live under ``.manuscript-partial/<key>/``.
+
+    Task ids restart at 1 in every database, so two identities (or two PCs on
+    one network share) exporting into one folder shared ``.manuscript-partial/1/``
+    and wrote into each other's partials. The key is random (128 bits), so no
+    other database or machine produces it. Tasks from before get a fresh key:
+    their old ``<task id>`` staging folders are left alone (they may belong to
+    another database); their partial downloads start over.
+    """
+    _execute_all(
+        db,
+        (
+            "ALTER TABLE task ADD COLUMN staging_key TEXT",
+            # randomblob: a key per row, inside the migration's transaction.
+            "UPDATE task SET staging_key = lower(hex(randomblob(16)))",
+            "CREATE UNIQUE INDEX task_staging_key ON task (staging_key)",
+        ),
+    )
+
+
 SCHEMA_VERSION: Final = max(_MIGRATIONS)
 if sorted(_MIGRATIONS) != list(range(1, SCHEMA_VERSION + 1)):  # pragma: no cover - coding error
     raise RuntimeError("schema migrations must be numbered 1..N without gaps")

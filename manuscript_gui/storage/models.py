@@ -51,6 +51,7 @@ class Task(_BaseModel):
     updated_at = pw.TextField()
     finished_at = pw.TextField(null=True)
     listed = pw.BooleanField(default=False)  # the file list is complete (schema v3)
+    staging_key = pw.TextField(null=True)  # partials: .manuscript-partial/<key>/ (schema v4)
 
     class Meta:
         table_name = "task"

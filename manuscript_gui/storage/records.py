@@ -46,6 +46,8 @@ class TaskRecord:
     finished_at: datetime | None
     listed: bool = True
     """The file list is complete; a task paused while listing must list again."""
+    staging_key: str = ""
+    """Names the task's private staging folder (random, unique across databases)."""
 
     @property
     def remaining_files(self) -> int:
@@ -67,6 +69,10 @@ class NewFile:
     size: int
     sha256: str
     content_type: str | None = None
+    error_code: str | None = None
+    """Set for a file the listing already knows cannot be exported (a :class:`FileError`
+    value, e.g. ``bad_listing``): the row is stored completed + failed with this code."""
+    error_message: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +199,9 @@ def check_new_file(file: NewFile) -> None:
         raise ValidationError(f"negative version or size for {file.local_path!r}")
     if not _SHA256_RE.fullmatch(file.sha256):
         raise ValidationError(f"sha256 of {file.local_path!r} must be 64 lowercase hex digits")
+    check_code(file.error_code, "error code")
+    if (file.error_code is None) != (file.error_message is None):
+        raise ValidationError(f"{file.local_path!r}: an error code comes with its message")
 
 
 def check_file_state(file: FileRecord) -> tuple[FileStatus, FileOutcome | None]:

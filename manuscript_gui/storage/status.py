@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from enum import StrEnum, unique
 
-__all__ = ["FileError", "FileOutcome", "FileStatus", "StopReason", "TaskStatus"]
+__all__ = [
+    "TRANSITIONS",
+    "FileError",
+    "FileOutcome",
+    "FileStatus",
+    "StopReason",
+    "TaskStatus",
+    "Transition",
+]
 
 
 @unique
@@ -54,6 +62,12 @@ class StopReason(StrEnum):
     DISK_FULL = "disk_full"
     FOLDER_NOT_WRITABLE = "folder_not_writable"
     SERVER_UNREACHABLE = "server_unreachable"
+    """No connection could be made (refused, DNS, TLS handshake) after the retries."""
+    SERVER_UNAVAILABLE = "server_unavailable"
+    """The server kept failing (5xx, timeouts, cut connections, endless 429) for every file
+    while nothing succeeded: the task's files stay waiting (detail: the last error)."""
+    EXPORT_IN_USE = "export_in_use"
+    """Another process holds the lock on one of this task's partial files."""
     LISTING_FAILED = "listing_failed"
     """The server refused to list part of the selection (the detail says why)."""
     UNEXPECTED_ERROR = "unexpected_error"
@@ -78,3 +92,44 @@ class FileError(StrEnum):
     """5xx/429 until the retries ran out."""
     LOCAL_WRITE_ERROR = "local_write_error"
     """A write problem specific to this file (a problem every file would hit pauses the task)."""
+    BAD_LISTING = "bad_listing"
+    """The server's listing of this file lacks a field the export needs (size, version,
+    sha256, ...); the message names it. Nothing was requested."""
+
+
+@unique
+class Transition(StrEnum):
+    """The status changes of a task (docs/behaviour.md), each one transaction.
+
+    :meth:`ExportStore.transition <manuscript_gui.storage.ExportStore.transition>`
+    is the only code that writes a task's status; it also brings the task's
+    open file rows (not completed) in line with the new status and re-derives
+    the counters, in the same transaction.
+    """
+
+    START_LISTING = "start_listing"
+    """List (again) from scratch: file rows are deleted, status ``initializing``."""
+    END_LISTING = "end_listing"
+    """The file list is complete: ``initializing`` → ``waiting``."""
+    PAUSE = "pause"
+    """By the user, or any stop of a running task (401, logout, switch, disk full, ...)."""
+    CANCEL = "cancel"
+    RESUME = "resume"
+    """``paused`` → ``waiting`` (or, never fully listed, back to listing)."""
+    RETRY_FAILED = "retry_failed"
+    """A completed task's failed files back to ``waiting``."""
+    END_RUN = "end_run"
+    """A run processed every file: ``completed`` when **every** file row is completed,
+    otherwise the task stays ``waiting`` (its open rows run next time)."""
+
+
+#: The statuses each transition may start from. Anything else is refused.
+TRANSITIONS: dict[Transition, frozenset[TaskStatus]] = {
+    Transition.START_LISTING: frozenset({TaskStatus.INITIALIZING, TaskStatus.PAUSED}),
+    Transition.END_LISTING: frozenset({TaskStatus.INITIALIZING}),
+    Transition.PAUSE: frozenset({TaskStatus.INITIALIZING, TaskStatus.WAITING}),
+    Transition.CANCEL: frozenset({TaskStatus.INITIALIZING, TaskStatus.WAITING, TaskStatus.PAUSED}),
+    Transition.RESUME: frozenset({TaskStatus.PAUSED}),
+    Transition.RETRY_FAILED: frozenset({TaskStatus.COMPLETED}),
+    Transition.END_RUN: frozenset({TaskStatus.WAITING}),
+}

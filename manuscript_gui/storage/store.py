@@ -28,6 +28,20 @@ when a file is completed).
 ever derived from the file rows by one aggregate query
 (:meth:`ExportStore.recompute_task_counts`); file updates recompute them in the
 same transaction, so after a crash the task list always agrees with the files.
+
+**Every status change is one transaction, written in one place.**
+:meth:`ExportStore.transition` is the only writer of a task's status: it
+writes the file results it is given, brings the open file rows in line with
+the new status (``waiting`` under a waiting task, ``paused`` under a paused or
+canceled one), sets the status and re-derives the counters, all in one
+transaction. ``completed`` is decided there from the rows themselves (every
+row completed), never from what a caller believes. :meth:`ExportStore.repair`
+restores these invariants after a crash of an older version (or a bug).
+
+**Durable commits.** ``synchronous=FULL``: a commit is on disk when it returns.
+The engine makes a file, its rename and its folders durable *before* the
+commit that marks it succeeded, so after a power cut a row never claims a
+file the disk does not have, and a task the app said it created exists.
 """
 
 from __future__ import annotations
@@ -37,6 +51,7 @@ import logging
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -49,6 +64,7 @@ from manuscript_gui.storage import migrations
 from manuscript_gui.storage.errors import (
     CorruptDatabaseError,
     DatabaseOpenError,
+    InvalidTransition,
     NotFoundError,
     StorageError,
     ValidationError,
@@ -78,7 +94,14 @@ from manuscript_gui.storage.records import (
     stop_reason,
     task_status,
 )
-from manuscript_gui.storage.status import FileOutcome, FileStatus, StopReason, TaskStatus
+from manuscript_gui.storage.status import (
+    TRANSITIONS,
+    FileOutcome,
+    FileStatus,
+    StopReason,
+    TaskStatus,
+    Transition,
+)
 
 __all__ = ["ExportStore", "open_identity_db"]
 
@@ -100,9 +123,15 @@ _FILE_INSERT_COLUMNS: Final = (
     "sha256",
     "content_type",
     "status",
+    "outcome",
+    "error_code",
+    "error_message",
     "attempts",
     "updated_at",
 )
+_FILE_TABLE: Final = TaskFile._meta.table_name
+_TASK_TABLE: Final = Task._meta.table_name
+_OPEN: Final = (FileStatus.WAITING.value, FileStatus.PAUSED.value)
 
 
 class _Damaged(Exception):
@@ -242,6 +271,9 @@ class ExportStore:
                 position=(last or 0) + 1,
                 created_at=now,
                 updated_at=now,
+                staging_key=uuid.uuid4().hex,
+                # A task created waiting comes with its file list (tests, imports).
+                listed=status is TaskStatus.WAITING,
             )
             return _task_record(row)
 
@@ -264,55 +296,183 @@ class ExportStore:
             rows = list(query.order_by(t.position, t.id).limit(1))
             return _task_record(rows[0]) if rows else None
 
-    def set_task_status(
+    def transition(
         self,
         task_id: int,
-        status: TaskStatus,
+        transition: Transition,
+        *,
         reason: StopReason | None = None,
         detail: str | None = None,
+        files: Iterable[FileRecord] = (),
     ) -> TaskRecord:
-        """Change a task's status (scheduler and user actions only).
+        """Change a task's status: the one place that does (see the module docstring).
 
-        ``paused`` needs a reason; a reason is only kept with ``paused`` or
-        ``canceled`` (any other status clears it). ``running`` is refused.
+        In one transaction: *files* (results and ETags of the files a run
+        processed, as for :meth:`update_files`) are written, the transition is
+        applied, the task's open file rows follow its new status, and the
+        counters are re-derived. ``PAUSE`` needs a *reason*; ``CANCEL`` takes
+        one (default *by user*); the others take none. Returns the fresh task.
+
+        Raises :class:`InvalidTransition` when the task's status does not
+        allow *transition* (``storage.status.TRANSITIONS``), and
+        :class:`ValidationError` for ``RETRY_FAILED`` on a task with no failed
+        file; nothing is written then.
         """
-        status = task_status(status)
+        try:
+            transition = Transition(transition)
+        except ValueError:
+            raise ValidationError(f"unknown transition {transition!r}") from None
         reason = None if reason is None else stop_reason(reason)
-        if status is TaskStatus.PAUSED and reason is None:
+        if transition is Transition.CANCEL and reason is None:
+            reason = StopReason.BY_USER
+        if transition is Transition.PAUSE and reason is None:
             raise ValidationError("a paused task needs a reason the user can read")
-        if reason is not None and status not in (TaskStatus.PAUSED, TaskStatus.CANCELED):
-            raise ValidationError(f"a {status} task carries no stop reason")
+        if reason is not None and transition not in (Transition.PAUSE, Transition.CANCEL):
+            raise ValidationError(f"{transition} carries no stop reason")
         if detail is not None and reason is None:
             raise ValidationError("a reason detail needs a reason")
+        params = _file_update_params(task_id, files)
         with self._tx():
-            self._task_row(task_id)
-            t = self._m.task
+            row = self._task_row(task_id)
+            current = TaskStatus(row.status)
+            if current not in TRANSITIONS[transition]:
+                raise InvalidTransition(task_id, transition.value, current.value)
+            self._write_files(task_id, params)
+            listed = bool(row.listed)
+            if transition is Transition.RESUME and not listed:
+                transition = Transition.START_LISTING  # never fully listed: list again
+            if transition is Transition.START_LISTING:
+                self._m.file.delete().where(self._m.file.task_id == task_id).execute()
+                status, listed = TaskStatus.INITIALIZING, False
+            elif transition is Transition.END_LISTING:
+                status, listed = TaskStatus.WAITING, True
+            elif transition is Transition.PAUSE:
+                status = TaskStatus.PAUSED
+            elif transition is Transition.CANCEL:
+                status = TaskStatus.CANCELED
+            elif transition is Transition.RESUME:
+                status = TaskStatus.WAITING
+            elif transition is Transition.RETRY_FAILED:
+                if not self._requeue(task_id, self._m.file.outcome == FileOutcome.FAILED.value):
+                    raise ValidationError(f"task {task_id} has no failed files to retry")
+                status = TaskStatus.WAITING
+            else:  # END_RUN
+                status = TaskStatus.COMPLETED if not self._open_rows(task_id) else current
+            self._align_open_files(task_id, status)
             now = now_text()
-            finished = status in (TaskStatus.COMPLETED, TaskStatus.CANCELED)
-            t.update(
+            self._m.task.update(
                 status=status.value,
                 reason=None if reason is None else reason.value,
                 reason_detail=detail,
+                listed=listed,
                 updated_at=now,
-                finished_at=now if finished else None,
-            ).where(t.id == task_id).execute()
-            return _task_record(self._task_row(task_id))
+                finished_at=now if status in (TaskStatus.COMPLETED, TaskStatus.CANCELED) else None,
+            ).where(self._m.task.id == task_id).execute()
+            return self._recompute(task_id)
 
-    def set_task_listed(self, task_id: int, listed: bool) -> TaskRecord:
-        """Record whether the task's file list is complete (set when listing ends)."""
+    def repair(self) -> list[int]:
+        """Make every task's rows agree with its status again; returns the ids changed.
+
+        Run before a queue runs (sign-in, start-up). With :meth:`transition`
+        writing every change in one transaction nothing should disagree; an
+        older version of the app (or a bug) could leave:
+
+        - a ``completed`` task with files that never completed: it goes back
+          to ``waiting`` (never stays "completed"), so the missing files are
+          fetched;
+        - open file rows whose status disagrees with the task's (``paused``
+          files under a waiting task would never be run; ``waiting`` files
+          under a paused one would be run by nobody): they follow the task.
+
+        Counters are re-derived for every task.
+        """
+        repaired: set[int] = set()
         with self._tx():
-            self._task_row(task_id)
-            t = self._m.task
-            t.update(listed=listed, updated_at=now_text()).where(t.id == task_id).execute()
-            return _task_record(self._task_row(task_id))
+            conn = sqlite_connection(self._db)
+            done = TaskStatus.COMPLETED.value
+            broken = [
+                r[0]
+                for r in conn.execute(
+                    f"SELECT id FROM {_TASK_TABLE} t WHERE status = ? AND EXISTS "
+                    f"(SELECT 1 FROM {_FILE_TABLE} f WHERE f.task_id = t.id AND f.status != ?)",
+                    (done, done),
+                )
+            ]
+            for task_id in broken:
+                _log.warning("task %s was completed with files never exported: requeued", task_id)
+                self._m.task.update(
+                    status=TaskStatus.WAITING.value,
+                    reason=None,
+                    reason_detail=None,
+                    finished_at=None,
+                    updated_at=now_text(),
+                ).where(self._m.task.id == task_id).execute()
+            repaired.update(broken)
+            for task_status_, file_from, file_to in (
+                (TaskStatus.WAITING, FileStatus.PAUSED, FileStatus.WAITING),
+                (TaskStatus.PAUSED, FileStatus.WAITING, FileStatus.PAUSED),
+                (TaskStatus.CANCELED, FileStatus.WAITING, FileStatus.PAUSED),
+            ):
+                where = f"status = ? AND task_id IN (SELECT id FROM {_TASK_TABLE} WHERE status = ?)"
+                args = (file_from.value, task_status_.value)
+                ids = [
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT DISTINCT task_id FROM {_FILE_TABLE} WHERE {where}", args
+                    )
+                ]
+                if ids:
+                    conn.execute(
+                        f"UPDATE {_FILE_TABLE} SET status = ?, updated_at = ? WHERE {where}",
+                        (file_to.value, now_text(), *args),
+                    )
+                    repaired.update(ids)
+            for task_id in [r[0] for r in conn.execute(f"SELECT id FROM {_TASK_TABLE}")]:
+                self._recompute(task_id)
+        return sorted(repaired)
 
-    def delete_files(self, task_id: int) -> TaskRecord:
-        """Remove every file row of a task (a listing starts over) and re-derive its counters."""
+    def requeue_missing(self, task_id: int, file_ids: Iterable[int]) -> TaskRecord:
+        """Files recorded as succeeded that are no longer on disk (or not whole) go back to
+        ``waiting`` with their attempts reset; the counters follow. Ids of other tasks or of
+        files that did not succeed are ignored."""
+        ids = list(file_ids)
         with self._tx():
             self._task_row(task_id)
             f = self._m.file
-            f.delete().where(f.task_id == task_id).execute()
+            for start in range(0, len(ids), 500):
+                self._requeue(
+                    task_id,
+                    f.outcome == FileOutcome.SUCCEEDED.value,
+                    f.id.in_(ids[start : start + 500]),
+                )
             return self._recompute(task_id)
+
+    def relocate_folder(self, task_id: int, old: str, new: str) -> int:
+        """Move every file of the task below folder *old* to folder *new* (relative paths).
+
+        Used when a local *file* stands where the export needs folder *old*:
+        the folder takes the next free name, as files do. Returns how many rows
+        moved, or ``-1`` when a file of the task already lives at or below
+        *new* (pick another name).
+        """
+        check_local_path(old)
+        check_local_path(new)
+        conn = sqlite_connection(self._db)
+        with self._tx():
+            self._task_row(task_id)
+            taken = conn.execute(
+                f"SELECT 1 FROM {_FILE_TABLE} WHERE task_id = ? AND "
+                "(local_path = ? OR substr(local_path, 1, ?) = ?) LIMIT 1",
+                (task_id, new, len(new) + 1, new + "/"),
+            ).fetchone()
+            if taken is not None:
+                return -1
+            moved: int = conn.execute(
+                f"UPDATE {_FILE_TABLE} SET local_path = ? || substr(local_path, ?), "
+                "updated_at = ? WHERE task_id = ? AND substr(local_path, 1, ?) = ?",
+                (new, len(old) + 1, now_text(), task_id, len(old) + 1, old + "/"),
+            ).rowcount
+            return moved
 
     def relocate_file(self, task_id: int, file_id: int, local_path: str) -> bool:
         """Give one file a new local path; ``False`` if another file of the task has it.
@@ -370,6 +530,9 @@ class ExportStore:
     def insert_files(self, task_id: int, files: Iterable[NewFile]) -> int:
         """Add files (``waiting``) to a task in one transaction; returns how many.
 
+        A :class:`NewFile` with an ``error_code`` is stored completed + failed
+        (the listing already knows it cannot be exported).
+
         *files* is consumed lazily, so a listing of 100k files never has to
         exist as one list. Rows go through one prepared statement
         (``executemany``): about 8x faster than peewee's ``insert_many`` at
@@ -387,6 +550,7 @@ class ExportStore:
             def rows() -> Iterator[tuple[object, ...]]:
                 for f in files:
                     check_new_file(f)
+                    failed = f.error_code is not None
                     yield (
                         task_id,
                         f.remote_id,
@@ -397,7 +561,10 @@ class ExportStore:
                         f.size,
                         f.sha256,
                         f.content_type,
-                        FileStatus.WAITING.value,
+                        (FileStatus.COMPLETED if failed else FileStatus.WAITING).value,
+                        FileOutcome.FAILED.value if failed else None,
+                        f.error_code,
+                        f.error_message,
                         0,
                         now,
                     )
@@ -462,74 +629,10 @@ class ExportStore:
         rewritten. All rows must belong to *task_id* (a task manager is bound
         to one task). Returns the task with its fresh counters.
         """
-        sql = (
-            f"UPDATE {TaskFile._meta.table_name} SET status = ?, outcome = ?, error_code = ?, "
-            "error_message = ?, attempts = ?, etag = ?, updated_at = ? "
-            "WHERE id = ? AND task_id = ?"
-        )
-        now = now_text()
-        params: list[tuple[object, ...]] = []
-        for file in files:
-            if file.task_id != task_id:
-                raise ValidationError(
-                    f"file {file.id} belongs to task {file.task_id}, not {task_id}"
-                )
-            status, outcome = check_file_state(file)
-            params.append(
-                (
-                    status.value,
-                    None if outcome is None else outcome.value,
-                    file.error_code,
-                    file.error_message,
-                    file.attempts,
-                    file.etag,
-                    now,
-                    file.id,
-                    task_id,
-                )
-            )
+        params = _file_update_params(task_id, files)
         with self._tx():
             self._task_row(task_id)
-            changed = sqlite_connection(self._db).executemany(sql, params).rowcount
-            if changed != len(params):
-                raise NotFoundError(
-                    f"{len(params) - changed} of {len(params)} file rows are not in task {task_id}"
-                )
-            return self._recompute(task_id)
-
-    def set_file_status(self, task_id: int, *, where: FileStatus, to: FileStatus) -> int:
-        """Move every file of a task from one open status to another; returns how many.
-
-        For pause (``waiting`` → ``paused``) and resume (``paused`` →
-        ``waiting``). ``completed`` needs an outcome, so it is set per file with
-        :meth:`update_files`. The counters do not depend on these two statuses.
-        """
-        where, to = file_status(where), file_status(to)
-        if FileStatus.COMPLETED in (where, to):
-            raise ValidationError("use update_files to complete files or requeue_failed_files")
-        with self._tx():
-            self._task_row(task_id)
-            f = self._m.file
-            changed: int = (
-                f.update(status=to.value, updated_at=now_text())
-                .where(f.task_id == task_id, f.status == where.value)
-                .execute()
-            )
-            return changed
-
-    def requeue_failed_files(self, task_id: int) -> TaskRecord:
-        """*Retry failed*: every failed file of the task back to ``waiting``, attempts reset."""
-        with self._tx():
-            self._task_row(task_id)
-            f = self._m.file
-            f.update(
-                status=FileStatus.WAITING.value,
-                outcome=None,
-                error_code=None,
-                error_message=None,
-                attempts=0,
-                updated_at=now_text(),
-            ).where(f.task_id == task_id, f.outcome == FileOutcome.FAILED.value).execute()
+            self._write_files(task_id, params)
             return self._recompute(task_id)
 
     def recompute_task_counts(self, task_id: int) -> TaskRecord:
@@ -578,6 +681,54 @@ class ExportStore:
             t.update(position=row.position).where(t.id == other.id).execute()
             return True
 
+    def _write_files(self, task_id: int, params: list[tuple[object, ...]]) -> None:
+        if not params:
+            return
+        changed = sqlite_connection(self._db).executemany(_FILE_UPDATE_SQL, params).rowcount
+        if changed != len(params):
+            raise NotFoundError(
+                f"{len(params) - changed} of {len(params)} file rows are not in task {task_id}"
+            )
+
+    def _open_rows(self, task_id: int) -> int:
+        row = (
+            sqlite_connection(self._db)
+            .execute(
+                f"SELECT COUNT(*) FROM {_FILE_TABLE} WHERE task_id = ? AND status IN (?, ?)",
+                (task_id, *_OPEN),
+            )
+            .fetchone()
+        )
+        return int(row[0])
+
+    def _align_open_files(self, task_id: int, status: TaskStatus) -> None:
+        """Open rows (waiting/paused) follow the task: waiting under waiting, else paused."""
+        if status in (TaskStatus.COMPLETED, TaskStatus.INITIALIZING):
+            return  # completed has none; a listing writes its own rows
+        to = FileStatus.WAITING if status is TaskStatus.WAITING else FileStatus.PAUSED
+        other = FileStatus.PAUSED if to is FileStatus.WAITING else FileStatus.WAITING
+        f = self._m.file
+        f.update(status=to.value, updated_at=now_text()).where(
+            f.task_id == task_id, f.status == other.value
+        ).execute()
+
+    def _requeue(self, task_id: int, *where: Any) -> int:
+        """Rows of the task matching *where* back to ``waiting``, as if never tried."""
+        f = self._m.file
+        changed: int = (
+            f.update(
+                status=FileStatus.WAITING.value,
+                outcome=None,
+                error_code=None,
+                error_message=None,
+                attempts=0,
+                updated_at=now_text(),
+            )
+            .where(f.task_id == task_id, *where)
+            .execute()
+        )
+        return changed
+
     def _recompute(self, task_id: int) -> TaskRecord:
         # SUM over a comparison counts the rows where it holds (NULL outcomes add nothing).
         total, succeeded, failed, total_bytes, done_bytes = (
@@ -605,6 +756,37 @@ class ExportStore:
             updated_at=now_text(),
         ).where(t.id == task_id).execute()
         return _task_record(self._task_row(task_id))
+
+
+_FILE_UPDATE_SQL: Final = (
+    f"UPDATE {_FILE_TABLE} SET status = ?, outcome = ?, error_code = ?, "
+    "error_message = ?, attempts = ?, etag = ?, updated_at = ? "
+    "WHERE id = ? AND task_id = ?"
+)
+
+
+def _file_update_params(task_id: int, files: Iterable[FileRecord]) -> list[tuple[object, ...]]:
+    """Validate file records and turn them into parameters of :data:`_FILE_UPDATE_SQL`."""
+    now = now_text()
+    params: list[tuple[object, ...]] = []
+    for file in files:
+        if file.task_id != task_id:
+            raise ValidationError(f"file {file.id} belongs to task {file.task_id}, not {task_id}")
+        status, outcome = check_file_state(file)
+        params.append(
+            (
+                status.value,
+                None if outcome is None else outcome.value,
+                file.error_code,
+                file.error_message,
+                file.attempts,
+                file.etag,
+                now,
+                file.id,
+                task_id,
+            )
+        )
+    return params
 
 
 # -------------------------------------------------------------- open helpers
@@ -645,14 +827,13 @@ def _configure(db: pw.SqliteDatabase, path: Path) -> None:
     if str(mode).lower() != "wal":
         # Some network filesystems cannot do WAL; rollback journaling still works.
         _log.warning("SQLite refused WAL for %s (journal mode %s)", path, mode)
-    # synchronous=NORMAL: in WAL mode this syncs at checkpoints instead of at
-    # every commit. An application crash loses nothing; a power cut can lose
-    # the last commits but never corrupts the file. Losing them is harmless
-    # here: the data file is fsynced and renamed *before* its row says
-    # "succeeded", so a lost commit only sends a file back to "waiting", and
-    # the next run finds it on disk with the right sha256. FULL would fsync
-    # after every batch of progress for no gain in correctness.
-    conn.execute("PRAGMA synchronous = NORMAL")
+    # synchronous=FULL: every commit is on disk when it returns (WAL: one
+    # fsync of the -wal file per commit). NORMAL would sync only at
+    # checkpoints, so after a power cut a task the app said it had created
+    # could vanish, and commits could land in any order relative to the
+    # export folder's own durability. Commits are few (file results are
+    # batched every 0.5 s), so FULL costs nothing measurable.
+    conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
 
 
@@ -718,6 +899,7 @@ def _task_record(row: Task) -> TaskRecord:
         updated_at=parse_time(row.updated_at),
         finished_at=None if row.finished_at is None else parse_time(row.finished_at),
         listed=bool(row.listed),
+        staging_key=row.staging_key or "",
     )
 
 

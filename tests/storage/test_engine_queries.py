@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 
-from manuscript_gui.storage import ExportStore, FileOutcome, FileStatus, TaskStatus
+from manuscript_gui.storage import ExportStore, FileOutcome, FileStatus, TaskStatus, Transition
 from tests.storage.helpers import new_files
 
 
 def test_listing_state_round_trips(store: ExportStore) -> None:
     task = store.create_task("t", "/tmp/out", {"items": []})
     assert task.listed is False
-    assert store.set_task_listed(task.id, True).listed is True
+    done = store.transition(task.id, Transition.END_LISTING)
+    assert (done.listed, done.status) == (True, TaskStatus.WAITING)
     assert store.get_task(task.id).listed is True
 
 
-def test_delete_files_starts_a_listing_over(store: ExportStore) -> None:
+def test_start_listing_starts_a_listing_over(store: ExportStore) -> None:
     task = store.create_task("t", "/tmp/out", {"items": []})
     store.insert_files(task.id, new_files(50))
     assert store.recompute_task_counts(task.id).total_files == 50
-    after = store.delete_files(task.id)
-    assert after.total_files == 0
-    assert after.total_bytes == 0
+    after = store.transition(task.id, Transition.START_LISTING)
+    assert (after.total_files, after.total_bytes, after.listed) == (0, 0, False)
+    assert after.status is TaskStatus.INITIALIZING
     assert store.page_files(task.id) == []
 
 

@@ -152,6 +152,8 @@ def test_v1_file_is_migrated_with_backup_and_data_kept(db_path: Path) -> None:
             ("f2", FileStatus.COMPLETED, FileOutcome.FAILED, "file_deleted", None),
             ("f3", FileStatus.PAUSED, None, None, None),
         ]
+        # v4: the old task got a private staging key.
+        assert len(task.staging_key) == 32
         # The new column works, and counters still derive from the rows.
         store.update_files(task.id, [dataclasses.replace(files[2], etag='"e"')])
         assert store.recompute_task_counts(task.id).done_bytes == 100

@@ -16,10 +16,12 @@ from manuscript_gui.storage import (
     FileOutcome,
     FileRecord,
     FileStatus,
+    InvalidTransition,
     NotFoundError,
     StopReason,
     StorageError,
     TaskStatus,
+    Transition,
     ValidationError,
     open_identity_db,
 )
@@ -120,9 +122,9 @@ def test_create_and_get_task(store: ExportStore) -> None:
 
 def test_running_can_never_be_stored(store: ExportStore, db_path: Path) -> None:
     task = store.create_task("t", "/out", SELECTION)
-    with pytest.raises(ValidationError, match="never stored"):
-        store.set_task_status(task.id, "running")  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
+        store.transition(task.id, "running")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="never stored"):
         store.create_task("t2", "/out", SELECTION, status="running")  # type: ignore[arg-type]
 
     store.insert_files(task.id, new_files(1))
@@ -145,14 +147,16 @@ def test_running_can_never_be_stored(store: ExportStore, db_path: Path) -> None:
 def test_status_reason_rules(store: ExportStore) -> None:
     task = store.create_task("t", "/out", SELECTION, status=TaskStatus.WAITING)
     with pytest.raises(ValidationError, match="reason"):
-        store.set_task_status(task.id, TaskStatus.PAUSED)
+        store.transition(task.id, Transition.PAUSE)
     with pytest.raises(ValidationError):
-        store.set_task_status(task.id, TaskStatus.PAUSED, "sunspots")  # type: ignore[arg-type]
+        store.transition(task.id, Transition.PAUSE, reason="sunspots")  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
-        store.set_task_status(task.id, TaskStatus.WAITING, StopReason.BY_USER)
+        store.transition(task.id, Transition.END_RUN, reason=StopReason.BY_USER)
+    with pytest.raises(ValidationError):
+        store.transition(task.id, Transition.END_RUN, detail="no reason")
 
-    paused = store.set_task_status(
-        task.id, TaskStatus.PAUSED, StopReason.DISK_FULL, "1.2 GB needed, 300 MB free"
+    paused = store.transition(
+        task.id, Transition.PAUSE, reason=StopReason.DISK_FULL, detail="1.2 GB needed, 300 MB free"
     )
     assert (paused.status, paused.reason, paused.reason_detail) == (
         TaskStatus.PAUSED,
@@ -161,10 +165,15 @@ def test_status_reason_rules(store: ExportStore) -> None:
     )
     assert paused.finished_at is None
 
-    resumed = store.set_task_status(task.id, TaskStatus.WAITING)
-    assert (resumed.reason, resumed.reason_detail) == (None, None)
+    resumed = store.transition(task.id, Transition.RESUME)
+    assert (resumed.status, resumed.reason, resumed.reason_detail) == (
+        TaskStatus.WAITING,
+        None,
+        None,
+    )
 
-    done = store.set_task_status(task.id, TaskStatus.COMPLETED)
+    done = store.transition(task.id, Transition.END_RUN)  # no files: all (none) completed
+    assert done.status is TaskStatus.COMPLETED
     assert done.finished_at is not None
     assert store.get_task(task.id) == done
 
@@ -187,7 +196,7 @@ def test_queue_order_and_move_up_down(store: ExportStore) -> None:
     assert not store.move_task_down(a.id)
     assert store.next_waiting_task() == store.get_task(c.id)
 
-    store.set_task_status(c.id, TaskStatus.PAUSED, StopReason.BY_USER)
+    store.transition(c.id, Transition.PAUSE, reason=StopReason.BY_USER)
     assert store.next_waiting_task() == store.get_task(b.id)
     d = store.create_task("d", "/out", SELECTION)
     assert names() == "cbad"
@@ -302,38 +311,39 @@ def test_update_files_validates_state(store: ExportStore) -> None:
 
 
 def test_pause_resume_and_retry_failed(store: ExportStore) -> None:
-    task = store.create_task("t", "/out", SELECTION)
+    task = store.create_task("t", "/out", SELECTION, status=TaskStatus.WAITING)
     store.insert_files(task.id, new_files(4))
     files = store.page_files(task.id)
     store.update_files(task.id, [_succeed(files[0]), _fail(files[1])])
 
-    assert store.set_file_status(task.id, where=FileStatus.WAITING, to=FileStatus.PAUSED) == 2
+    store.transition(task.id, Transition.PAUSE, reason=StopReason.BY_USER)
     assert len(store.page_files(task.id, status=FileStatus.PAUSED)) == 2
-    assert store.set_file_status(task.id, where=FileStatus.PAUSED, to=FileStatus.WAITING) == 2
-    with pytest.raises(ValidationError):
-        store.set_file_status(task.id, where=FileStatus.WAITING, to=FileStatus.COMPLETED)
+    store.transition(task.id, Transition.RESUME)
+    assert len(store.page_files(task.id, status=FileStatus.WAITING)) == 2
+    store.update_files(task.id, [_succeed(f) for f in files[2:]])
+    assert store.transition(task.id, Transition.END_RUN).status is TaskStatus.COMPLETED
 
-    requeued = store.requeue_failed_files(task.id)
-    assert (requeued.succeeded, requeued.failed, requeued.remaining_files) == (1, 0, 3)
+    requeued = store.transition(task.id, Transition.RETRY_FAILED)
+    assert requeued.status is TaskStatus.WAITING
+    assert (requeued.succeeded, requeued.failed, requeued.remaining_files) == (3, 0, 1)
     again = store.page_files(task.id, status=FileStatus.WAITING)
-    retried = next(f for f in again if f.id == files[1].id)
+    (retried,) = again
+    assert retried.id == files[1].id
     assert (retried.outcome, retried.error_code, retried.attempts) == (None, None, 0)
 
 
-def test_transaction_groups_calls(store: ExportStore) -> None:
+def test_a_refused_transition_writes_nothing(store: ExportStore) -> None:
     task = store.create_task("t", "/out", SELECTION, status=TaskStatus.WAITING)
     store.insert_files(task.id, new_files(2))
-
-    def pause_then_crash() -> None:
-        with store.transaction():
-            store.set_task_status(task.id, TaskStatus.PAUSED, StopReason.BY_USER)
-            store.set_file_status(task.id, where=FileStatus.WAITING, to=FileStatus.PAUSED)
-            raise RuntimeError("interrupted")
-
-    with pytest.raises(RuntimeError, match="interrupted"):
-        pause_then_crash()
-    assert store.get_task(task.id).status is TaskStatus.WAITING
-    assert len(store.page_files(task.id, status=FileStatus.WAITING)) == 2
+    files = store.page_files(task.id)
+    store.transition(task.id, Transition.CANCEL)
+    with pytest.raises(InvalidTransition):
+        # The results come with the transition; a refused transition drops them too.
+        store.transition(
+            task.id, Transition.PAUSE, reason=StopReason.BY_USER, files=[_succeed(files[0])]
+        )
+    assert store.get_task(task.id).status is TaskStatus.CANCELED
+    assert store.page_files(task.id)[0].outcome is None
 
 
 # ------------------------------------------------------- pragmas and indexes
@@ -343,7 +353,8 @@ def test_wal_foreign_keys_and_synchronous(store: ExportStore, db_path: Path) -> 
     conn = sqlite_connection(store._db)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    # FULL (2): a commit is on disk when it returns (issue #6, power loss).
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
     # WAL is a property of the file: a fresh connection sees it too.
     raw = sqlite3.connect(db_path)
     try:
