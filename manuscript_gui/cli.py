@@ -45,7 +45,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from manuscript_gui.argtypes import whole_number
+from manuscript_gui.argtypes import byte_size, whole_number
 from manuscript_gui.config import (
     AppPaths,
     Settings,
@@ -96,6 +96,8 @@ REASONS: dict[str, str] = {
     StopReason.DISK_FULL: "disk full",
     StopReason.FOLDER_NOT_WRITABLE: "export folder not writable",
     StopReason.SERVER_UNREACHABLE: "server unreachable",
+    StopReason.SERVER_UNAVAILABLE: "server unavailable",
+    StopReason.EXPORT_IN_USE: "export in use by another process",
     StopReason.LISTING_FAILED: "listing failed",
     StopReason.UNEXPECTED_ERROR: "unexpected error",
 }
@@ -238,6 +240,13 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         type=_concurrency,
         metavar="N",
         help="files in flight at once, 1-32 (default: the settings, 8)",
+    )
+    parser.add_argument(
+        "--limit-rate",
+        type=byte_size,
+        metavar="RATE",
+        help="most bytes per second for all downloads together, e.g. 500K or 2M "
+        "(0: no limit; default: the settings)",
     )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON summary object at the end"
@@ -881,9 +890,15 @@ def _target(text: str) -> Path:
     return Path(os.path.abspath(os.path.expanduser(text)))
 
 
-def _with_concurrency(settings: Settings, args: argparse.Namespace) -> Settings:
-    value = getattr(args, "concurrency", None)
-    return settings if value is None else dataclasses.replace(settings, concurrency=value)
+def _with_run_settings(settings: Settings, args: argparse.Namespace) -> Settings:
+    """The settings with this command's ``--concurrency`` and ``--limit-rate`` applied."""
+    concurrency = getattr(args, "concurrency", None)
+    if concurrency is not None:
+        settings = dataclasses.replace(settings, concurrency=concurrency)
+    rate = getattr(args, "limit_rate", None)
+    if rate is not None:
+        settings = dataclasses.replace(settings, bandwidth_limit_bps=rate)
+    return settings
 
 
 async def _export(service: ExportService, ctx: UserContext, args: argparse.Namespace) -> int:
@@ -1137,7 +1152,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.ca_bundle:
         settings = dataclasses.replace(settings, ca_bundle=args.ca_bundle)
     args.ca_bundle = settings.ca_bundle
-    settings = _with_concurrency(settings, args)
+    settings = _with_run_settings(settings, args)
     with _logging(args.verbose or 0):
         try:
             if args.command == "logout":

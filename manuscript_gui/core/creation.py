@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,20 +28,18 @@ from typing import Any, TypeVar
 from manuscript_gui.core.dbthread import AsyncStore
 from manuscript_gui.core.events import EventBus, ListingProgress
 from manuscript_gui.core.paths import PathAllocator
+from manuscript_gui.core.retry import RetryPolicy, ServerHealth, Trouble, classify
 from manuscript_gui.core.task_manager import STAGING_DIR
 from manuscript_gui.net import (
     ApiClient,
     ApiError,
-    ConnectError,
+    BadFileEntry,
     FileEntry,
     FolderEntry,
     Forbidden,
     NotFound,
-    Unauthorized,
-    is_transient,
-    retry_after_of,
 )
-from manuscript_gui.storage import ExportStore, NewFile, StopReason, TaskRecord
+from manuscript_gui.storage import ExportStore, FileError, NewFile, StopReason, TaskRecord
 
 __all__ = ["ListingStopped", "SelectionItem", "list_task_files", "normalize_selection"]
 
@@ -127,21 +124,26 @@ async def list_task_files(
     events: EventBus,
     *,
     concurrency: int = 4,
-    retries: int = 5,
+    policy: RetryPolicy | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> int:
     """List the task's selection into file rows; returns the number of files.
 
-    Starts over from an empty file list (a crashed or paused listing is never
-    continued half-way). Raises :class:`ListingStopped` when the listing cannot
-    finish; cancellation (the user cancels an initializing task) propagates.
+    The task must have no file rows (``Transition.START_LISTING`` deletes them:
+    a crashed or paused listing is never continued half-way). Errors are judged
+    as for downloads (``core/retry.py``). Raises :class:`ListingStopped` when the
+    listing cannot finish; cancellation (the user cancels an initializing task)
+    propagates.
     """
+    policy = policy or RetryPolicy()
     items = [SelectionItem.from_json(d) for d in task.selection.get("items", [])]
-    await db.run(ExportStore.delete_files, task.id)
-    walk = _Walk()
+    health = ServerHealth()
+    # Paths are budgeted for the whole path under this export folder (Windows'
+    # MAX_PATH is the tightest; see core/paths.py).
+    walk = _Walk(allocator=PathAllocator(task.target_dir))
     # The staging folder lives at the top of the export folder: a project that
     # happens to carry its name must not land in it (a cancel would delete it).
-    walk.allocator.folder("", "reserved:staging", STAGING_DIR)
+    walk.allocator.reserve("", STAGING_DIR)
     queue: asyncio.Queue[tuple[str, str, str, str]] = asyncio.Queue()
     for item in normalize_selection(items):
         local = walk.allocator.folder("", f"project:{item.project_id}", item.project_name)
@@ -154,26 +156,41 @@ async def list_task_files(
 
     async def call_with_retry(what: str, call: Callable[[], Awaitable[T]]) -> T:
         tries = 0
+        rate_mark: tuple[int, float] | None = None
         while True:
-            tries += 1
             try:
-                return await call()
-            except Unauthorized as exc:
-                raise ListingStopped(StopReason.LOGIN_EXPIRED, exc.message) from exc
-            except (Forbidden, NotFound) as exc:
-                raise ListingStopped(StopReason.LISTING_FAILED, f"{what}: {exc.message}") from exc
+                result = await call()
             except ApiError as exc:
-                if is_transient(exc) and tries <= retries:
-                    delay = min(30.0, 0.5 * 2 ** (tries - 1)) * random.uniform(0.5, 1.0)
-                    after = retry_after_of(exc)
-                    await sleep(max(delay, min(after, 300.0)) if after is not None else delay)
+                trouble = classify(exc)
+                if trouble is Trouble.SESSION:
+                    raise ListingStopped(StopReason.LOGIN_EXPIRED, exc.message) from exc
+                if isinstance(exc, Forbidden | NotFound):
+                    raise ListingStopped(
+                        StopReason.LISTING_FAILED, f"{what}: {exc.message}"
+                    ) from exc
+                if trouble is Trouble.BACKPRESSURE:
+                    if rate_mark is None or not health.down_since(rate_mark):
+                        rate_mark = health.mark()
+                    elif health.waited(rate_mark) > policy.rate_limit_patience:
+                        raise ListingStopped(
+                            StopReason.SERVER_UNAVAILABLE, f"{what}: {exc}"
+                        ) from exc
+                    await sleep(policy.delay(1, exc))
                     continue
-                reason = (
-                    StopReason.SERVER_UNREACHABLE
-                    if isinstance(exc, ConnectError)
-                    else StopReason.LISTING_FAILED
-                )
+                tries += 1
+                if trouble in (Trouble.SERVER, Trouble.UNREACHABLE, Trouble.ANSWER) and (
+                    tries <= policy.retries
+                ):
+                    await sleep(policy.delay(tries, exc))
+                    continue
+                reason = {
+                    Trouble.UNREACHABLE: StopReason.SERVER_UNREACHABLE,
+                    Trouble.TLS: StopReason.SERVER_UNREACHABLE,
+                    Trouble.SERVER: StopReason.SERVER_UNAVAILABLE,
+                }.get(trouble, StopReason.LISTING_FAILED)
                 raise ListingStopped(reason, f"{what}: {exc}") from exc
+            health.success()
+            return result
 
     async def list_folder(project_id: str, folder_id: str, local: str, remote: str) -> None:
         cursor: str | None = None
@@ -189,6 +206,10 @@ async def list_task_files(
                 elif isinstance(entry, FileEntry) and entry.id not in walk.seen:
                     walk.seen.add(entry.id)
                     walk.buffer.append(_new_file(project_id, entry, local, remote, walk))
+                elif isinstance(entry, BadFileEntry) and (entry.id or "") not in walk.seen:
+                    if entry.id:
+                        walk.seen.add(entry.id)
+                    walk.buffer.append(_bad_file(project_id, entry, local, remote, walk))
             if len(walk.buffer) >= INSERT_BATCH:
                 batch, walk.buffer = walk.buffer, []
                 await db.run(ExportStore.insert_files, task.id, batch)
@@ -228,7 +249,38 @@ async def list_task_files(
         walk.buffer = []
     events.publish(ListingProgress(task.id, walk.found, walk.found_bytes))
     _log.info("task %s: listed %d files in %.1f s", task.id, walk.found, time.monotonic() - started)
+    if walk.allocator.over_budget:
+        _log.warning(
+            "task %s: %d paths are longer than Windows allows (MAX_PATH) even shortened; "
+            "they are written with extended-length paths there",
+            task.id,
+            walk.allocator.over_budget,
+        )
     return walk.found
+
+
+#: Stands in for the sha256 of a file the listing could not describe (never compared:
+#: such a file is stored failed and never downloaded).
+_NO_SHA256 = "0" * 64
+
+
+def _bad_file(
+    project_id: str, entry: BadFileEntry, local: str, remote: str, walk: _Walk
+) -> NewFile:
+    """A file whose listing lacks something the export needs: recorded failed, with why."""
+    walk.found += 1
+    name = entry.name or entry.id or "unnamed file"
+    return NewFile(
+        remote_id=entry.id or f"(no id) {name}",
+        project_id=project_id,
+        remote_path=f"{remote}/{name}",
+        local_path=walk.allocator.file(local, name),
+        version=0,
+        size=0,
+        sha256=_NO_SHA256,
+        error_code=FileError.BAD_LISTING.value,
+        error_message=entry.problem,
+    )
 
 
 def _new_file(project_id: str, entry: FileEntry, local: str, remote: str, walk: _Walk) -> NewFile:

@@ -36,7 +36,7 @@ from manuscript_gui.core.task_manager import (
     tidy_staging,
 )
 from manuscript_gui.net import ApiClient
-from manuscript_gui.storage import ExportStore, FileStatus, StopReason, TaskStatus
+from manuscript_gui.storage import ExportStore, StopReason, TaskRecord, TaskStatus, Transition
 
 __all__ = ["TaskQueueManager", "UserContext"]
 
@@ -170,7 +170,7 @@ class TaskQueueManager:
                 _log.exception("task %s stopped by an unexpected error", task.id)
                 result = RunResult(False, StopReason.UNEXPECTED_ERROR, repr(exc))
             try:
-                await self._settle(ctx, task.id, Path(task.target_dir), result)
+                await self._settle(ctx, task, result)
             except Exception:
                 _log.exception("recording the end of task %s failed", task.id)
             finally:
@@ -183,31 +183,46 @@ class TaskQueueManager:
             self._publish_state()
         self._publish_state()
 
-    async def _settle(
-        self, ctx: UserContext, task_id: int, target: Path, result: RunResult
-    ) -> None:
-        """Write the task's status after a run: the scheduler's only status writes."""
+    async def _settle(self, ctx: UserContext, task: TaskRecord, result: RunResult) -> None:
+        """Write the end of a run: the run's last file results and the task's new status
+        in one transaction (``ExportStore.transition``), then tidy the staging folder."""
         db = ctx.db
-        if result.completed:
-            task = await db.run(ExportStore.set_task_status, task_id, TaskStatus.COMPLETED)
-            await asyncio.to_thread(tidy_staging, target, task_id)
-        elif result.canceled:
-            await db.run(
-                ExportStore.set_file_status, task_id, where=FileStatus.WAITING, to=FileStatus.PAUSED
+        target = Path(task.target_dir)
+        if result.canceled:
+            done = await db.run(
+                ExportStore.transition,
+                task.id,
+                Transition.CANCEL,
+                reason=StopReason.BY_USER,
+                files=result.files,
             )
-            task = await db.run(
-                ExportStore.set_task_status, task_id, TaskStatus.CANCELED, StopReason.BY_USER
+            await asyncio.to_thread(remove_staging, target, task.staging_key)
+        elif result.completed:
+            done = await db.run(
+                ExportStore.transition, task.id, Transition.END_RUN, files=result.files
             )
-            await asyncio.to_thread(remove_staging, target, task_id)
+            if done.status is TaskStatus.COMPLETED:
+                await asyncio.to_thread(tidy_staging, target, task.staging_key)
+            elif result.processed == 0:
+                # Files are open but the run found none to do: never loop on it.
+                _log.error("task %s: %d files open but none waiting", task.id, done.remaining_files)
+                done = await db.run(
+                    ExportStore.transition,
+                    task.id,
+                    Transition.PAUSE,
+                    reason=StopReason.UNEXPECTED_ERROR,
+                    detail=f"{done.remaining_files} files could not be scheduled",
+                )
         else:
-            reason = result.reason or StopReason.UNEXPECTED_ERROR
-            await db.run(
-                ExportStore.set_file_status, task_id, where=FileStatus.WAITING, to=FileStatus.PAUSED
+            done = await db.run(
+                ExportStore.transition,
+                task.id,
+                Transition.PAUSE,
+                reason=result.reason or StopReason.UNEXPECTED_ERROR,
+                detail=result.detail,
+                files=result.files,
             )
-            task = await db.run(
-                ExportStore.set_task_status, task_id, TaskStatus.PAUSED, reason, result.detail
-            )
-        self._events.publish(TaskChanged(task))
+        self._events.publish(TaskChanged(done))
 
     def _publish_state(self) -> None:
         self._events.publish(SchedulerState(self.running_task_id, self._user is not None))

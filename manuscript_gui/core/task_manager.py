@@ -4,25 +4,31 @@ From the original design note: the task manager keeps the queues of one task
 (waiting, in flight, stopped, completed), runs its files with a bounded number
 in flight, and reports through a change callback; it does not chain tasks
 (the scheduler does) and never writes the task's *status* (the scheduler and
-user actions do). File rows are the only thing it writes; every flush of file
-results re-derives the task's counters in the same transaction (the note's
-one-way flow), and the fresh task row is published as :class:`TaskChanged`.
+user actions do, through ``ExportStore.transition``). File rows are the only
+thing it writes: batches of results every ``flush_interval``, each batch with
+the re-derived task counters in one transaction; what is still unwritten when
+the run ends goes back in :class:`RunResult` so that the scheduler writes it
+together with the status change, in one transaction.
 
-One file (docs/behaviour.md, "One file"):
+One file (docs/behaviour.md "One file", docs/engine.md "Running a task"):
 
-1. If the planned target already exists with the pinned sha256 the file is
-   *already up to date*; a different file there is kept and this one takes
-   the next free name.
-2. Bytes go to ``<export folder>/.manuscript-partial/<task id>/<file id>.part``
-   (same volume, so the final rename is atomic) and resume from there with
-   ``Range`` + ``If-Range``; the client checks every answer before writing.
-3. Size and sha256 are checked, the data is fsynced, then renamed into place;
-   only then is the row marked succeeded. A crash at any point leaves either a
-   partial that resumes, or a complete file the next run recognises.
-4. Transient errors are retried with exponential back-off and jitter,
-   honouring ``Retry-After``; permanent ones fail the file and the task goes
-   on; problems every later file would hit too (401, disk full, folder not
-   writable, server unreachable) stop the whole task with that reason.
+1. If the planned target already holds the pinned bytes the file is *already
+   up to date*; a different file there is kept and this one takes the next
+   free name; a *file* where the export needs a *folder* is kept too and the
+   folder takes the next free name.
+2. Bytes go to ``<export folder>/.manuscript-partial/<staging key>/<file id>.part``
+   (same volume, so the final rename is atomic; the key is random, so no other
+   database or machine shares the folder), opened once and held under an
+   exclusive OS lock while it is written, resumed with ``Range``; the client
+   checks every answer before writing and hashes exactly the bytes in the file.
+3. Size and sha256 are checked, the data is fsynced, it is renamed into place
+   without ever replacing a file, and the folders on its path are fsynced
+   before the commit that marks it succeeded.
+4. Errors go through ``core/retry.py``: one back-off policy, a circuit breaker
+   (server-wide trouble pauses the task instead of failing files one by one),
+   back-pressure on 429 (fewer files in flight, no retry spent), and answers
+   that will never change fail the file at once. Problems every later file
+   would hit too (401, disk full, folder not writable) stop the task.
 """
 
 from __future__ import annotations
@@ -35,20 +41,33 @@ import functools
 import hashlib
 import logging
 import os
-import random
 import shutil
+import stat
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, cast
+
+import portalocker
 
 from manuscript_gui.core.dbthread import AsyncStore
 from manuscript_gui.core.events import EventBus, TaskChanged, TaskProgress
-from manuscript_gui.core.paths import with_counter
+from manuscript_gui.core.fsutil import DirSync, fsync_file, make_dirs, rename_noreplace, sync_all
+from manuscript_gui.core.paths import extended_length_path, with_counter
+from manuscript_gui.core.retry import (
+    ConcurrencyGate,
+    RetryPolicy,
+    ServerHealth,
+    Trouble,
+    classify,
+)
 from manuscript_gui.net import (
     ApiClient,
     ApiError,
-    ConnectError,
+    BandwidthLimiter,
+    DownloadResult,
     DownloadStart,
     Forbidden,
     Gone,
@@ -56,11 +75,7 @@ from manuscript_gui.net import (
     NetworkError,
     NotFound,
     ProtocolError,
-    TLSError,
-    Unauthorized,
     VersionNotFound,
-    is_transient,
-    retry_after_of,
 )
 from manuscript_gui.storage import (
     ExportStore,
@@ -79,6 +94,7 @@ __all__ = [
     "StopTask",
     "TaskManager",
     "classify_os_error",
+    "remove_staging",
     "staging_dir",
     "tidy_staging",
 ]
@@ -87,6 +103,7 @@ _log = logging.getLogger(__name__)
 
 STAGING_DIR = ".manuscript-partial"
 _HASH_BUFFER = 1024 * 1024
+_CHECK_PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,25 +111,34 @@ class RunOptions:
     """Knobs of one run (from the settings)."""
 
     concurrency: int = 8
-    retries: int = 5
-    """Further attempts after the first, per file, for transient errors."""
-    backoff_base: float = 0.5
-    backoff_cap: float = 30.0
+    retry: RetryPolicy = dataclasses.field(default_factory=RetryPolicy)
     fsync: bool = True
-    """fsync each file before its rename, so a power cut cannot leave a
-    'succeeded' row over an empty file. Costs little next to aria2c's syncs."""
+    """fsync each file before its rename and the folders on its path before its row
+    says succeeded, so a power cut cannot leave a 'succeeded' row over a missing or
+    empty file. Tests of unrelated behaviour turn it off for speed."""
     flush_interval: float = 0.5
     progress_interval: float = 0.25
+    limiter: BandwidthLimiter | None = None
+    """One bandwidth limit over every download of the run (its rate may change while
+    the run goes on); ``None``: unlimited."""
 
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
-    """How a run ended. ``completed``: every file processed (succeeded or failed)."""
+    """How a run ended. ``completed``: every waiting file was processed.
+
+    ``files`` are the file rows the run changed and has not written yet (the
+    last results, the ETags of files in flight): the scheduler writes them
+    together with the task's status change, in one transaction. ``processed``
+    counts the files this run completed (succeeded or failed).
+    """
 
     completed: bool
     reason: StopReason | None = None
     detail: str | None = None
     canceled: bool = False
+    files: tuple[FileRecord, ...] = ()
+    processed: int = 0
 
 
 class StopTask(Exception):
@@ -124,9 +150,24 @@ class StopTask(Exception):
         self.detail = detail
 
 
-def staging_dir(target_dir: Path, task_id: int) -> Path:
-    """Where a task's partial files live, on the export folder's volume."""
-    return target_dir / STAGING_DIR / str(task_id)
+def staging_dir(target_dir: Path, staging_key: str) -> Path:
+    """Where a task's partial files live: on the export folder's volume, in a folder
+    named by the task's random staging key (``TaskRecord.staging_key``)."""
+    if not staging_key or "/" in staging_key or "\\" in staging_key or staging_key in (".", ".."):
+        raise ValueError(f"bad staging key {staging_key!r}")
+    return target_dir / STAGING_DIR / staging_key
+
+
+def io_path(target_dir: Path) -> Path:
+    """The export folder as the engine's own file operations use it.
+
+    On Windows, the extended-length form (``\\\\?\\C:\\...``), so a path that could
+    not be shortened under MAX_PATH (``core/paths.py``) is still written;
+    elsewhere the folder itself.
+    """
+    if sys.platform == "win32":  # pragma: no cover - Windows only
+        return Path(extended_length_path(str(target_dir.resolve())))
+    return target_dir
 
 
 def classify_os_error(exc: OSError) -> StopReason | None:
@@ -159,38 +200,103 @@ def _file_sha256(path: Path) -> str:
     return hasher.hexdigest()
 
 
-def _existing_target(path: Path, size: int, sha256: str) -> str:
-    """``absent``, ``same`` (the pinned bytes are already there) or ``different``."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return "absent"
-    except NotADirectoryError:
-        return "different"
-    if not path.is_file() or st.st_size != size:
-        return "different"
-    return "same" if _file_sha256(path) == sha256 else "different"
-
-
-def _path_free(path: Path) -> bool:
-    return not os.path.lexists(path)
-
-
-def _finalize(part: Path, final: Path, fsync: bool) -> None:
-    """Make the verified partial the user's file: fsync, then an atomic rename."""
-    if fsync:
-        fd = os.open(part, os.O_RDONLY)
+def _inspect_target(root: Path, rel: str, size: int, sha256: str) -> tuple[str, str | None]:
+    """What stands at ``root/rel``: ``("absent", None)``, ``("same", None)`` (the pinned
+    bytes), ``("different", None)``, or ``("blocked", prefix)`` when the folder
+    ``prefix`` of *rel* is a file (or a link: the export never writes through one)."""
+    parts = rel.split("/")
+    for i in range(1, len(parts)):
+        prefix = "/".join(parts[:i])
         try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(part, final)
+            st = os.lstat(root / prefix)
+        except FileNotFoundError:
+            return "absent", None
+        if not stat.S_ISDIR(st.st_mode):
+            return "blocked", prefix
+    path = root / rel
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return "absent", None
+    if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+        return "different", None
+    return ("same" if _file_sha256(path) == sha256 else "different"), None
 
 
-def _prepare(target: Path, staging: Path) -> int:
-    """Create the folders and prove they are writable; returns bytes already staged."""
-    staging.mkdir(parents=True, exist_ok=True)
+def _ancestors(folder: Path, root: Path) -> list[Path]:
+    """*folder* and every folder above it up to and including *root*."""
+    found = [folder]
+    while folder != root and folder.parent != folder:
+        folder = folder.parent
+        found.append(folder)
+    return found
+
+
+def _adopt(path: Path, fsync: bool) -> None:
+    """An existing file becomes the export's: make sure its bytes are durable."""
+    if fsync:
+        fsync_file(path)
+
+
+def _open_partial(part: Path) -> BinaryIO:
+    """Open (creating, never truncating) and exclusively lock a partial file.
+
+    Raises :class:`StopTask` (*export in use*) when another process holds the lock.
+    """
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    fd = os.open(part, flags, 0o600)
+    handle = cast("BinaryIO", os.fdopen(fd, "r+b"))
+    try:
+        portalocker.lock(
+            handle, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
+        )
+    except portalocker.exceptions.LockException as exc:
+        handle.close()
+        raise StopTask(
+            StopReason.EXPORT_IN_USE, f"{part} is being written by another process"
+        ) from exc
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def _discard_partial(handle: BinaryIO) -> None:
+    handle.seek(0)
+    handle.truncate(0)
+
+
+def _place(
+    handle: BinaryIO, part: Path, final: Path, root: Path, size: int, fsync: bool
+) -> list[Path]:
+    """Make the verified partial the user's file; returns the folders to fsync.
+
+    fsync the bytes, check that the file at *part* is the very file that was
+    written and hashed (same inode, whole size), create the folders, then
+    rename without replacing anything (:class:`FileExistsError` if *final*
+    or a folder on its way is taken).
+    """
+    handle.flush()
+    fd = handle.fileno()
+    if fsync:
+        os.fsync(fd)
+    mine = os.fstat(fd)
+    if mine.st_size != size or not os.path.samestat(mine, os.stat(part)):
+        raise OSError(errno.ESTALE, "the partial file changed under the download", str(part))
+    touched = make_dirs(final.parent, root)
+    if sys.platform == "win32":  # pragma: no cover - Windows cannot rename an open file
+        handle.close()
+    rename_noreplace(part, final)
+    return [*touched, final.parent]
+
+
+def _prepare(target: Path, staging: Path) -> tuple[int, list[Path]]:
+    """Create the folders and prove they are writable.
+
+    Returns the bytes already staged and the folders whose entries changed.
+    """
+    touched = make_dirs(target, Path(target.anchor))
+    touched += make_dirs(staging, target)
     probe = staging / ".write-probe"
     with open(probe, "wb") as f:
         f.write(b"ok")
@@ -200,25 +306,39 @@ def _prepare(target: Path, staging: Path) -> int:
         for entry in entries:
             if entry.is_file(follow_symlinks=False):
                 staged += entry.stat(follow_symlinks=False).st_size
-    return staged
+    return staged, touched
+
+
+def _missing_on_disk(root: Path, files: list[FileRecord]) -> list[int]:
+    """Ids of succeeded files that are no longer at their path with their size."""
+    missing: list[int] = []
+    for file in files:
+        try:
+            st = os.lstat(root / file.local_path)
+        except (FileNotFoundError, NotADirectoryError):
+            missing.append(file.id)
+            continue
+        if not stat.S_ISREG(st.st_mode) or st.st_size != file.size:
+            missing.append(file.id)
+    return missing
 
 
 def _free_space(path: Path) -> int:
     return shutil.disk_usage(path).free
 
 
-def tidy_staging(target_dir: Path, task_id: int) -> None:
+def tidy_staging(target_dir: Path, staging_key: str) -> None:
     """Remove a finished task's staging folder if nothing is left in it."""
-    for folder in (staging_dir(target_dir, task_id), target_dir / STAGING_DIR):
+    for folder in (staging_dir(target_dir, staging_key), target_dir / STAGING_DIR):
         try:
             folder.rmdir()
         except OSError:
             return  # not empty (partials of failed files stay for *retry failed*), or gone
 
 
-def remove_staging(target_dir: Path, task_id: int) -> None:
-    """Drop a task's partial data (cancel); the shared staging root goes when empty."""
-    shutil.rmtree(staging_dir(target_dir, task_id), ignore_errors=True)
+def remove_staging(target_dir: Path, staging_key: str) -> None:
+    """Drop a task's partial data (cancel, delete); the shared root goes when empty."""
+    shutil.rmtree(staging_dir(target_dir, staging_key), ignore_errors=True)
     with contextlib.suppress(OSError):
         (target_dir / STAGING_DIR).rmdir()
 
@@ -249,9 +369,10 @@ class TaskManager:
         self._task = task
         self._events = events
         self._options = options or RunOptions()
+        self._policy = self._options.retry
         self._sleep = sleep
-        self._target = Path(task.target_dir)
-        self._staging = staging_dir(self._target, task.id)
+        self._target = io_path(Path(task.target_dir))
+        self._staging = staging_dir(self._target, task.staging_key)
         self._stop: StopTask | None = None
         self._canceled = False
         self._workers: list[asyncio.Task[None]] = []
@@ -260,8 +381,14 @@ class TaskManager:
         self._live: dict[int, int] = {}  # file id -> bytes of it on disk (partials)
         self._done_bytes = task.done_bytes
         self._files_done = task.succeeded + task.failed
+        self._processed = 0
         self._rate_window: list[tuple[float, int]] = []
         self._moved = 0  # bytes moved over the network in this run
+        self._gate = ConcurrencyGate(self._options.concurrency)
+        self._health = ServerHealth()
+        self._dirs = DirSync()
+        self._folder_moves: dict[str, str] = {}  # old local folder -> its new name
+        self._relocating = asyncio.Lock()
 
     @property
     def task_id(self) -> int:
@@ -271,6 +398,11 @@ class TaskManager:
     def bytes_received(self) -> int:
         """Bytes this run fetched over the network (resumes make this < total)."""
         return self._moved
+
+    @property
+    def concurrency_limit(self) -> int:
+        """Files allowed in flight now (lower than the setting while the server pushes back)."""
+        return self._gate.limit
 
     def stop(self, reason: StopReason, detail: str | None = None, *, cancel: bool = False) -> None:
         """Stop the run: in-flight downloads are aborted, their partials kept."""
@@ -285,22 +417,25 @@ class TaskManager:
     async def run(self) -> RunResult:
         """Process every waiting file; returns when all are done or the task stopped."""
         try:
-            staged = await asyncio.to_thread(_prepare, self._target, self._staging)
+            staged, touched = await asyncio.to_thread(_prepare, self._target, self._staging)
+            self._dirs.add(touched)
+            await self._check_exported()
         except OSError as exc:
             stop = _local_stop(exc, self._staging) or StopTask(
                 StopReason.FOLDER_NOT_WRITABLE, f"{self._staging}: {exc}"
             )
-            return RunResult(False, stop.reason, stop.detail)
+            return self._result(stop)
         need = await self._db.run(ExportStore.open_bytes, self._task.id) - staged
         free = await asyncio.to_thread(_free_space, self._target)
         if need > free:
-            return RunResult(
-                False,
-                StopReason.DISK_FULL,
-                f"the export still needs {need} bytes; {free} bytes are free",
+            return self._result(
+                StopTask(
+                    StopReason.DISK_FULL,
+                    f"the export still needs {need} bytes; {free} bytes are free",
+                )
             )
         if self._stop is not None:  # stopped before it started
-            return RunResult(False, self._stop.reason, self._stop.detail, self._canceled)
+            return self._result(self._stop)
 
         queue: asyncio.Queue[FileRecord | None] = asyncio.Queue(self._options.concurrency * 4)
         n = self._options.concurrency
@@ -316,15 +451,72 @@ class TaskManager:
             ticker.cancel()
             await asyncio.gather(producer, ticker, return_exceptions=True)
             await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
-            await self._flush(final=True)
 
         if self._stop is not None:
-            return RunResult(False, self._stop.reason, self._stop.detail, self._canceled)
+            return await self._final(self._stop)
         if producer.done() and not producer.cancelled() and producer.exception() is not None:
             failure = producer.exception()
             _log.error("reading waiting files of task %s failed", self._task.id, exc_info=failure)
-            return RunResult(False, StopReason.UNEXPECTED_ERROR, str(failure))
-        return RunResult(True)
+            return await self._final(StopTask(StopReason.UNEXPECTED_ERROR, str(failure)))
+        return await self._final(None)
+
+    def _result(self, stop: StopTask | None, files: tuple[FileRecord, ...] = ()) -> RunResult:
+        if stop is None:
+            return RunResult(True, files=files, processed=self._processed)
+        return RunResult(
+            False, stop.reason, stop.detail, self._canceled, files=files, processed=self._processed
+        )
+
+    async def _final(self, stop: StopTask | None) -> RunResult:
+        """The unwritten results and in-flight ETags, their folders already durable."""
+        batch, self._results = self._results, []
+        batch += [r for r in self._in_flight.values() if r.etag is not None]
+        try:
+            await self._sync_dirs()
+        except OSError as exc:
+            # Nothing may be claimed that is not durable: keep these files open.
+            _log.error("syncing the folders of task %s failed: %s", self._task.id, exc)
+            batch = [r for r in batch if r.status is not FileStatus.COMPLETED]
+            stop = (
+                stop
+                or _local_stop(exc, self._target)
+                or StopTask(StopReason.FOLDER_NOT_WRITABLE, str(exc))
+            )
+        return self._result(stop, tuple(batch))
+
+    async def _check_exported(self) -> None:
+        """Files recorded as succeeded but no longer on disk (or not whole) wait again.
+
+        Cheap: one ``lstat`` per file, off the loop, a page at a time. The
+        hashes are not re-read (a file of the right size at the right path is
+        taken as ours; what a user edits in place is theirs).
+        """
+        missing: list[int] = []
+        after = 0
+        while True:
+            page = await self._db.run(
+                ExportStore.page_files,
+                self._task.id,
+                after_id=after,
+                limit=_CHECK_PAGE,
+                outcome=FileOutcome.SUCCEEDED,
+            )
+            if not page:
+                break
+            missing += await asyncio.to_thread(_missing_on_disk, self._target, page)
+            if len(page) < _CHECK_PAGE:
+                break
+            after = page[-1].id
+        if missing:
+            _log.warning(
+                "task %s: %d exported files are missing or changed on disk; fetching them again",
+                self._task.id,
+                len(missing),
+            )
+            task = await self._db.run(ExportStore.requeue_missing, self._task.id, missing)
+            self._done_bytes = task.done_bytes
+            self._files_done = task.succeeded + task.failed
+            self._events.publish(TaskChanged(task))
 
     async def _produce(self, queue: asyncio.Queue[FileRecord | None], workers: int) -> None:
         # Keyset pages of waiting files: memory stays flat at 100k files.
@@ -356,11 +548,12 @@ class TaskManager:
             record = await queue.get()
             if record is None:
                 return
+            record = self._remap(record)
             self._in_flight[record.id] = record
             try:
                 result = await self._process(record, client)
             except StopTask as stop:
-                # The file stays in flight so the final flush keeps its ETag.
+                # The file stays in flight so the final write keeps its ETag.
                 self.stop(stop.reason, stop.detail)
                 return
             except Exception as exc:
@@ -370,6 +563,7 @@ class TaskManager:
             del self._in_flight[record.id]
             self._live.pop(record.id, None)
             self._files_done += 1
+            self._processed += 1
             if result.outcome is FileOutcome.SUCCEEDED:
                 self._done_bytes += result.size
             self._results.append(result)
@@ -382,102 +576,222 @@ class TaskManager:
             return final  # already up to date
         record = self._in_flight.get(record.id, record)
         part = self._staging / f"{record.id}.part"
+        try:
+            handle = await asyncio.to_thread(_open_partial, part)
+        except OSError as exc:
+            return self._local_failure(record, record.attempts + 1, exc, part)
+        try:
+            return await self._fetch(record, client, part, handle, final)
+        finally:
+            handle.close()
+
+    async def _fetch(
+        self, record: FileRecord, client: ApiClient, part: Path, handle: BinaryIO, final: Path
+    ) -> FileRecord:
+        policy = self._policy
         attempt = record.attempts
-        tries = 0
+        tries = 0  # attempts that spent a retry
+        server_mark: tuple[int, float] | None = None
+        rate_mark: tuple[int, float] | None = None
+        refetched = False
         while True:
-            tries += 1
             attempt += 1
             try:
-                result = await client.download_to(
-                    record.remote_id,
-                    record.version,
-                    part,
-                    expected_size=record.size,
-                    expected_sha256=record.sha256,
-                    etag=record.etag,
-                    content_type=record.content_type,
-                    progress=functools.partial(self._on_bytes, record.id),
-                    on_start=functools.partial(self._on_start, record.id),
-                )
-            except Unauthorized as exc:
-                raise StopTask(StopReason.LOGIN_EXPIRED, exc.message) from exc
-            except VersionNotFound as exc:
-                return self._failed(record, attempt, FileError.VERSION_GONE, exc.message)
-            except Gone as exc:
-                return self._failed(record, attempt, FileError.FILE_DELETED, exc.message)
-            except Forbidden as exc:
-                return self._failed(record, attempt, FileError.NO_PERMISSION, exc.message)
-            except NotFound as exc:
-                return self._failed(record, attempt, FileError.FILE_DELETED, exc.message)
+                result, error, ticket = await self._attempt(client, record, handle)
             except OSError as exc:
                 return self._local_failure(record, attempt, exc, part)
-            except ApiError as exc:
-                if is_transient(exc) and tries <= self._options.retries:
-                    await self._backoff(tries, retry_after_of(exc))
+            if error is not None:
+                trouble = classify(error)
+                if trouble is Trouble.SESSION:
+                    raise StopTask(StopReason.LOGIN_EXPIRED, error.message) from error
+                if trouble is Trouble.TLS:
+                    raise StopTask(StopReason.SERVER_UNREACHABLE, str(error)) from error
+                if trouble is Trouble.BACKPRESSURE:
+                    # Back-pressure: fewer files in flight, no retry spent. Only when
+                    # nothing at all gets through for a long time is it an outage.
+                    self._gate.back_off(ticket)
+                    if rate_mark is None or not self._health.down_since(rate_mark):
+                        rate_mark = self._health.mark()
+                    elif self._health.waited(rate_mark) > policy.rate_limit_patience:
+                        raise StopTask(
+                            StopReason.SERVER_UNAVAILABLE,
+                            f"the server kept refusing downloads for "
+                            f"{policy.rate_limit_patience:.0f} s: {error}",
+                        ) from error
+                    await self._sleep(policy.delay(1, error))
                     continue
-                if isinstance(exc, ConnectError) and not isinstance(exc, TLSError):
-                    raise StopTask(StopReason.SERVER_UNREACHABLE, str(exc)) from exc
+                tries += 1
+                if trouble in (Trouble.SERVER, Trouble.UNREACHABLE):
+                    self._health.failure(error)
+                    if server_mark is None:
+                        server_mark = self._health.mark()
+                if trouble is not Trouble.PERMANENT and tries <= policy.retries:
+                    await self._sleep(policy.delay(tries, error))
+                    continue
+                server_wide = trouble in (Trouble.SERVER, Trouble.UNREACHABLE)
+                if server_wide and server_mark is not None and self._health.down_since(server_mark):
+                    # Nothing succeeded since this file's trouble began: the server is
+                    # down, not this file. Pause; the file stays waiting.
+                    reason = (
+                        StopReason.SERVER_UNREACHABLE
+                        if trouble is Trouble.UNREACHABLE
+                        else StopReason.SERVER_UNAVAILABLE
+                    )
+                    raise StopTask(reason, str(error)) from error
+                if trouble is Trouble.PERMANENT:
+                    return self._failed(record, attempt, _api_error_code(error), error.message)
                 return self._failed(
-                    record, attempt, _api_error_code(exc), f"{exc} ({tries} attempts)"
+                    record, attempt, _api_error_code(error), f"{error} ({tries} attempts)"
                 )
+            assert result is not None
+            self._health.success()
+            self._gate.success()
             record = self._in_flight.get(record.id, record)
             if not result.matches(record.size, record.sha256):
-                await asyncio.to_thread(part.unlink, missing_ok=True)
+                await asyncio.to_thread(_discard_partial, handle)
                 self._live[record.id] = 0
-                if tries <= self._options.retries:
-                    await self._backoff(tries, None)
+                if result.offset and not refetched:
+                    # A resumed file that does not add up (a weak validator cannot
+                    # prove the prefix matched): fetch the whole file once, now.
+                    refetched = True
+                    self._in_flight[record.id] = record = dataclasses.replace(record, etag=None)
+                    continue
+                tries += 1
+                if tries <= policy.retries:
+                    await self._sleep(policy.delay(tries))
                     continue
                 return self._failed(
                     record,
                     attempt,
                     FileError.CHECKSUM_MISMATCH,
-                    f"checksum mismatch after {tries} attempts",
+                    f"checksum mismatch after {attempt - record.attempts} attempts",
                 )
+            return await self._settle_file(record, attempt, part, handle, final)
+
+    async def _attempt(
+        self, client: ApiClient, record: FileRecord, handle: BinaryIO
+    ) -> tuple[DownloadResult | None, ApiError | None, int]:
+        """One download request within the concurrency gate: (result, error, ticket).
+
+        Local errors (``OSError``) propagate; the slot is given back before any
+        back-off sleep.
+        """
+        ticket = await self._gate.acquire()
+        try:
+            result = await client.download_to(
+                record.remote_id,
+                record.version,
+                handle,
+                expected_size=record.size,
+                expected_sha256=record.sha256,
+                etag=self._in_flight.get(record.id, record).etag,
+                content_type=record.content_type,
+                progress=functools.partial(self._on_bytes, record.id),
+                on_start=functools.partial(self._on_start, record.id),
+                limiter=self._options.limiter,
+            )
+        except ApiError as exc:
+            return None, exc, ticket
+        finally:
+            self._gate.release()
+        return result, None, ticket
+
+    async def _settle_file(
+        self, record: FileRecord, attempt: int, part: Path, handle: BinaryIO, final: Path
+    ) -> FileRecord:
+        """Rename the verified partial into place; another writer's file is never replaced."""
+        while True:
             try:
-                await asyncio.to_thread(_finalize, part, final, self._options.fsync)
+                touched = await asyncio.to_thread(
+                    _place, handle, part, final, self._target, record.size, self._options.fsync
+                )
+            except FileExistsError:
+                # Taken since we looked (another writer, or a file where a folder must go).
+                target = await self._free_target(record)
+                record = self._in_flight.get(record.id, record)
+                if isinstance(target, FileRecord):
+                    await asyncio.to_thread(part.unlink, missing_ok=True)
+                    return dataclasses.replace(target, attempts=attempt)
+                final = target
+                continue
             except OSError as exc:
                 return self._local_failure(record, attempt, exc, final)
-            return dataclasses.replace(
-                record,
-                status=FileStatus.COMPLETED,
-                outcome=FileOutcome.SUCCEEDED,
-                error_code=None,
-                error_message=None,
-                attempts=attempt,
-            )
+            self._dirs.add(touched)
+            return _succeeded(record, attempts=attempt)
 
     async def _free_target(self, record: FileRecord) -> Path | FileRecord:
-        """The path to write, or the succeeded record when the target is already right."""
-        final = self._target / record.local_path
-        try:
-            state = await asyncio.to_thread(_existing_target, final, record.size, record.sha256)
-        except OSError as exc:
-            stop = _local_stop(exc, final)
-            if stop is not None and stop.reason is StopReason.DISK_FULL:
-                raise stop from exc
-            state = "different"
-        if state == "absent":
-            return final
-        if state == "same":
-            return dataclasses.replace(
-                record,
-                status=FileStatus.COMPLETED,
-                outcome=FileOutcome.SUCCEEDED,
-                error_code=None,
-                error_message=None,
-            )
-        # Someone else's file is there: keep it, take the next free name.
+        """The path to write, or the succeeded record when the target is already right.
+
+        A different file at the planned path is kept and this file takes the next
+        free name; a file (or link) where a folder of the path must go is kept and
+        that folder takes the next free name, for every file of the task below it.
+        """
+        while True:
+            record = self._remap(self._in_flight.get(record.id, record))
+            self._in_flight[record.id] = record
+            final = self._target / record.local_path
+            try:
+                state, blocked = await asyncio.to_thread(
+                    _inspect_target, self._target, record.local_path, record.size, record.sha256
+                )
+            except OSError as exc:
+                stop = _local_stop(exc, final)
+                if stop is not None:
+                    raise stop from exc
+                state, blocked = "different", None
+            if state == "absent":
+                return final
+            if state == "blocked":
+                assert blocked is not None
+                await self._move_folder(blocked)
+                continue
+            if state == "same":
+                try:
+                    await asyncio.to_thread(_adopt, final, self._options.fsync)
+                except OSError as exc:
+                    return self._local_failure(record, record.attempts, exc, final)
+                self._dirs.add(_ancestors(final.parent, self._target))
+                return _succeeded(record, attempts=record.attempts)
+            return await self._next_free_name(record)
+
+    async def _next_free_name(self, record: FileRecord) -> Path:
         folder, _, name = record.local_path.rpartition("/")
         for n in range(2, 10_000):
             candidate = with_counter(name, n)
             rel = f"{folder}/{candidate}" if folder else candidate
             path = self._target / rel
-            if not await asyncio.to_thread(_path_free, path):
+            if await asyncio.to_thread(os.path.lexists, path):
                 continue
             if await self._db.run(ExportStore.relocate_file, self._task.id, record.id, rel):
                 self._in_flight[record.id] = dataclasses.replace(record, local_path=rel)
                 return path
         raise StopTask(StopReason.UNEXPECTED_ERROR, f"no free name for {record.local_path}")
+
+    async def _move_folder(self, old: str) -> None:
+        """Folder *old* is blocked by a file: its files move to the next free folder name."""
+        async with self._relocating:
+            if old in self._folder_moves:
+                return  # another worker moved it meanwhile
+            parent, _, name = old.rpartition("/")
+            for n in range(2, 10_000):
+                candidate = with_counter(name, n, folder=True)
+                new = f"{parent}/{candidate}" if parent else candidate
+                if await asyncio.to_thread(os.path.lexists, self._target / new):
+                    continue
+                moved = await self._db.run(ExportStore.relocate_folder, self._task.id, old, new)
+                if moved >= 0:
+                    _log.info("task %s: %r is taken by a file; using %r", self._task.id, old, new)
+                    self._folder_moves[old] = new
+                    return
+            raise StopTask(StopReason.UNEXPECTED_ERROR, f"no free folder name for {old}")
+
+    def _remap(self, record: FileRecord) -> FileRecord:
+        """Apply folder moves (made after this record was read) to its local path."""
+        path = record.local_path
+        for old, new in self._folder_moves.items():
+            if path.startswith(old + "/"):
+                path = new + path[len(old) :]
+        return record if path == record.local_path else dataclasses.replace(record, local_path=path)
 
     def _local_failure(
         self, record: FileRecord, attempt: int, exc: OSError, where: Path
@@ -503,17 +817,10 @@ class TaskManager:
             attempts=attempt,
         )
 
-    async def _backoff(self, tries: int, retry_after: float | None) -> None:
-        delay = min(self._options.backoff_cap, self._options.backoff_base * 2 ** (tries - 1))
-        delay *= random.uniform(0.5, 1.0)  # jitter: spread retries of many files
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, 300.0))
-        await self._sleep(delay)
-
     def _on_start(self, file_id: int, start: DownloadStart) -> None:
         self._live[file_id] = start.offset
         record = self._in_flight.get(file_id)
-        if record is not None and start.etag and start.etag != record.etag:
+        if record is not None and start.etag != record.etag:
             self._in_flight[file_id] = dataclasses.replace(record, etag=start.etag)
 
     def _on_bytes(self, file_id: int, n: int) -> None:
@@ -522,18 +829,21 @@ class TaskManager:
 
     # -- reporting ---------------------------------------------------------------
 
-    async def _flush(self, *, final: bool = False) -> None:
-        """Persist finished files (and, at the end, in-flight ETags for the next resume)."""
+    async def _sync_dirs(self) -> None:
+        folders = self._dirs.take()
+        if folders and self._options.fsync:
+            await asyncio.to_thread(sync_all, folders)
+
+    async def _flush(self) -> None:
+        """Persist finished files, after the folders they were renamed into are durable."""
         batch, self._results = self._results, []
-        if final:
-            batch += [r for r in self._in_flight.values() if r.etag is not None]
         if not batch:
             return
         try:
+            await self._sync_dirs()
             task = await self._db.run(ExportStore.update_files, self._task.id, batch)
         except Exception:
-            if not final:
-                self._results = batch + self._results
+            self._results = batch + self._results
             raise
         self._events.publish(TaskChanged(task))
 
@@ -572,7 +882,24 @@ class TaskManager:
         )
 
 
+def _succeeded(record: FileRecord, *, attempts: int) -> FileRecord:
+    return dataclasses.replace(
+        record,
+        status=FileStatus.COMPLETED,
+        outcome=FileOutcome.SUCCEEDED,
+        error_code=None,
+        error_message=None,
+        attempts=attempts,
+    )
+
+
 def _api_error_code(exc: ApiError) -> FileError:
+    if isinstance(exc, VersionNotFound):
+        return FileError.VERSION_GONE
+    if isinstance(exc, Gone | NotFound):
+        return FileError.FILE_DELETED
+    if isinstance(exc, Forbidden):
+        return FileError.NO_PERMISSION
     if isinstance(exc, ProtocolError):
         return FileError.UNEXPECTED_RESPONSE
     if isinstance(exc, NetworkError):

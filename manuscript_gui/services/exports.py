@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,16 +22,19 @@ from manuscript_gui.config import AppPaths, Settings
 from manuscript_gui.core.creation import ListingStopped, SelectionItem, list_task_files
 from manuscript_gui.core.dbthread import AsyncStore
 from manuscript_gui.core.events import EventBus, TaskAdded, TaskChanged, TaskRemoved
+from manuscript_gui.core.retry import RetryPolicy
 from manuscript_gui.core.scheduler import TaskQueueManager, UserContext
 from manuscript_gui.core.task_manager import RunOptions, remove_staging
-from manuscript_gui.net import ApiClient, ApiError
+from manuscript_gui.net import DEFAULT_TIMEOUTS, ApiClient, ApiError, BandwidthLimiter, Timeouts
 from manuscript_gui.storage import (
     ExportStore,
     FileOutcome,
-    FileStatus,
+    InvalidTransition,
     StopReason,
     TaskRecord,
     TaskStatus,
+    Transition,
+    ValidationError,
     open_identity_db,
 )
 
@@ -49,6 +53,10 @@ class ServiceOptions:
 
     listing_concurrency: int = 8
     fsync: bool = True
+    timeouts: Timeouts = DEFAULT_TIMEOUTS
+    """Per-phase network timeouts and the minimum speed of a download."""
+    backoff_base: float = 0.5
+    """First back-off delay in seconds (doubling per retry; tests shorten it)."""
     autostart: bool = True
     """Run the queue on login (the window). ``False`` (the CLI) keeps the
     scheduler on hold, so a command that only reads or edits the queue never
@@ -75,17 +83,34 @@ class ExportService:
             self.events, self._run_options, on_login_expired=self._login_expired
         )
         self._listings: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self.limiter = BandwidthLimiter(self.settings.bandwidth_limit_bps or None)
+        """One bandwidth limit over all downloads of the running task (see
+        :meth:`set_bandwidth_limit`)."""
         self._ending: set[asyncio.Task[None]] = set()  # sessions closing after a 401
         self.login_expired_count = 0
         if not self.options.autostart:
             self.scheduler.hold()
 
+    def _retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(retries=self.settings.retries, base=self.options.backoff_base)
+
     def _run_options(self) -> RunOptions:
         return RunOptions(
             concurrency=self.settings.concurrency,
-            retries=self.settings.retries,
+            retry=self._retry_policy(),
             fsync=self.options.fsync,
+            limiter=self.limiter,
         )
+
+    def set_bandwidth_limit(self, bytes_per_second: int | None) -> None:
+        """Limit all downloads together to this many bytes/s (``None``: no limit).
+
+        Applies at once, also to the task running now, and to later runs.
+        """
+        self.settings = dataclasses.replace(
+            self.settings, bandwidth_limit_bps=bytes_per_second or 0
+        )
+        self.limiter.set_rate(bytes_per_second or None)
 
     # -- session -------------------------------------------------------------------
 
@@ -112,6 +137,7 @@ class ExportService:
         client = ApiClient(
             server_url,
             ca_bundle=self.settings.ca_bundle,
+            timeouts=self.options.timeouts,
             max_connections=max(self.settings.concurrency, 4),
         )
         try:
@@ -163,7 +189,7 @@ class ExportService:
             job.cancel()
             await asyncio.gather(job, return_exceptions=True)
             if (await self._get(ctx, key[1])).status is TaskStatus.INITIALIZING:
-                await self._set_status(ctx, key[1], TaskStatus.PAUSED, reason)
+                await self._transition(ctx, key[1], Transition.PAUSE, reason=reason)
         await self.scheduler.stop_running(reason)
         await self.scheduler.wait_idle()
 
@@ -208,11 +234,22 @@ class ExportService:
         job.add_done_callback(self._ending.discard)
 
     async def _recover(self, ctx: UserContext) -> None:
-        """After a crash: a task left initializing lists again from scratch."""
+        """Before a queue runs (sign-in, start-up, after a crash).
+
+        Rows that disagree with their task's status are repaired (never
+        "completed" with files missing); a task left initializing lists again
+        from scratch; the staging folder a canceled task left (a crash between
+        the cancel and the clean-up) is removed.
+        """
+        repaired = await ctx.db.run(ExportStore.repair)
         for task in await ctx.db.run(ExportStore.list_tasks):
+            if task.id in repaired:
+                self.events.publish(TaskChanged(task))
             listing = (id(ctx), task.id) in self._listings  # already listing here
             if task.status is TaskStatus.INITIALIZING and not listing:
                 self._start_listing(ctx, task)
+            elif task.status is TaskStatus.CANCELED:
+                await asyncio.to_thread(remove_staging, Path(task.target_dir), task.staging_key)
 
     # -- queries -------------------------------------------------------------------
 
@@ -271,28 +308,23 @@ class ExportService:
     async def _listing(self, ctx: UserContext, task: TaskRecord) -> None:
         db = ctx.db
         try:
-            await db.run(ExportStore.set_task_listed, task.id, False)
+            task = await db.run(ExportStore.transition, task.id, Transition.START_LISTING)
             await list_task_files(
                 db,
                 ctx.client,
                 task,
                 self.events,
                 concurrency=self.options.listing_concurrency,
-                retries=self.settings.retries,
+                policy=self._retry_policy(),
             )
-            # insert_files does not touch the task row: derive its counters from
-            # the listed rows now, or the task shows (and runs with) 0 files.
-            await db.run(ExportStore.recompute_task_counts, task.id)
-            await db.run(ExportStore.set_task_listed, task.id, True)
-            done = await db.run(ExportStore.set_task_status, task.id, TaskStatus.WAITING)
+            done = await db.run(ExportStore.transition, task.id, Transition.END_LISTING)
             self.events.publish(TaskChanged(done))
             if self.scheduler.user is ctx:
                 self.scheduler.trigger()
         except ListingStopped as stop:
-            paused = await db.run(
-                ExportStore.set_task_status, task.id, TaskStatus.PAUSED, stop.reason, stop.detail
+            await self._transition(
+                ctx, task.id, Transition.PAUSE, reason=stop.reason, detail=stop.detail
             )
-            self.events.publish(TaskChanged(paused))
             if stop.reason is StopReason.LOGIN_EXPIRED and self.scheduler.user is ctx:
                 self.scheduler.set_user(None)
                 await self.scheduler.stop_running(StopReason.LOGIN_EXPIRED)
@@ -301,14 +333,9 @@ class ExportService:
             raise
         except Exception as exc:
             _log.exception("listing task %s failed", task.id)
-            failed = await db.run(
-                ExportStore.set_task_status,
-                task.id,
-                TaskStatus.PAUSED,
-                StopReason.UNEXPECTED_ERROR,
-                repr(exc),
+            await self._transition(
+                ctx, task.id, Transition.PAUSE, reason=StopReason.UNEXPECTED_ERROR, detail=repr(exc)
             )
-            self.events.publish(TaskChanged(failed))
         finally:
             self._listings.pop((id(ctx), task.id), None)
 
@@ -322,24 +349,17 @@ class ExportService:
             return
         if task.status is not TaskStatus.WAITING:
             raise ActionError(f"a task that is {task.status} cannot be paused")
-        await ctx.db.run(
-            ExportStore.set_file_status, task_id, where=FileStatus.WAITING, to=FileStatus.PAUSED
-        )
-        await self._set_status(ctx, task_id, TaskStatus.PAUSED, StopReason.BY_USER)
+        await self._transition(ctx, task_id, Transition.PAUSE, reason=StopReason.BY_USER)
 
     async def resume(self, task_id: int) -> None:
         ctx = self._require_user()
         task = await self._get(ctx, task_id)
         if task.status is not TaskStatus.PAUSED:
             raise ActionError(f"only a paused task can be resumed (this one is {task.status})")
-        if not task.listed:
-            fresh = await self._set_status(ctx, task_id, TaskStatus.INITIALIZING)
+        fresh = await self._transition(ctx, task_id, Transition.RESUME)
+        if fresh.status is TaskStatus.INITIALIZING:  # never fully listed: list again
             self._start_listing(ctx, fresh)
             return
-        await ctx.db.run(
-            ExportStore.set_file_status, task_id, where=FileStatus.PAUSED, to=FileStatus.WAITING
-        )
-        await self._set_status(ctx, task_id, TaskStatus.WAITING)
         self.scheduler.trigger()
 
     async def cancel(self, task_id: int) -> None:
@@ -355,11 +375,8 @@ class ExportService:
         if job is not None:
             job.cancel()
             await asyncio.gather(job, return_exceptions=True)
-        await ctx.db.run(
-            ExportStore.set_file_status, task_id, where=FileStatus.WAITING, to=FileStatus.PAUSED
-        )
-        await self._set_status(ctx, task_id, TaskStatus.CANCELED, StopReason.BY_USER)
-        await asyncio.to_thread(remove_staging, Path(task.target_dir), task_id)
+        await self._transition(ctx, task_id, Transition.CANCEL, reason=StopReason.BY_USER)
+        await asyncio.to_thread(remove_staging, Path(task.target_dir), task.staging_key)
 
     async def retry_failed(self, task_id: int) -> int:
         """Put a completed task's failed files back in the queue; returns how many."""
@@ -369,8 +386,7 @@ class ExportService:
             raise ActionError("only a completed task has failed files to retry")
         if task.failed == 0:
             raise ActionError("this task has no failed files")
-        await ctx.db.run(ExportStore.requeue_failed_files, task_id)
-        await self._set_status(ctx, task_id, TaskStatus.WAITING)
+        await self._transition(ctx, task_id, Transition.RETRY_FAILED)
         self.scheduler.trigger()
         return task.failed
 
@@ -391,8 +407,9 @@ class ExportService:
         task = await self._get(ctx, task_id)
         if task.status not in (TaskStatus.COMPLETED, TaskStatus.CANCELED):
             raise ActionError("only a completed or canceled task can be deleted")
+        # Partials first: a crash in between leaves the row, and delete can be repeated.
+        await asyncio.to_thread(remove_staging, Path(task.target_dir), task.staging_key)
         await ctx.db.run(ExportStore.delete_task, task_id)
-        await asyncio.to_thread(remove_staging, Path(task.target_dir), task_id)
         self.events.publish(TaskRemoved(task_id))
 
     async def failure_report(self, task_id: int, csv_path: Path) -> int:
@@ -406,16 +423,40 @@ class ExportService:
         ctx = self._require_user()
         return Path((await self._get(ctx, task_id)).target_dir)
 
-    async def _set_status(
+    async def _transition(
         self,
         ctx: UserContext,
         task_id: int,
-        status: TaskStatus,
+        transition: Transition,
+        *,
         reason: StopReason | None = None,
+        detail: str | None = None,
     ) -> TaskRecord:
-        task = await ctx.db.run(ExportStore.set_task_status, task_id, status, reason)
+        """One status change (``ExportStore.transition``), published; a change the task's
+        current status does not allow is an :class:`ActionError`."""
+        try:
+            task = await ctx.db.run(
+                ExportStore.transition, task_id, transition, reason=reason, detail=detail
+            )
+        except InvalidTransition as exc:
+            raise ActionError(
+                f"a task that is {exc.status} cannot be {_PAST[transition]}"
+            ) from None
+        except ValidationError as exc:
+            raise ActionError(str(exc)) from None
         self.events.publish(TaskChanged(task))
         return task
+
+
+_PAST = {
+    Transition.START_LISTING: "listed again",
+    Transition.END_LISTING: "marked listed",
+    Transition.PAUSE: "paused",
+    Transition.CANCEL: "canceled",
+    Transition.RESUME: "resumed",
+    Transition.RETRY_FAILED: "retried",
+    Transition.END_RUN: "completed",
+}
 
 
 def _write_report(store: ExportStore, task_id: int, path: Path) -> int:

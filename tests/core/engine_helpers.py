@@ -41,11 +41,12 @@ async def signed_in(
     user_type: str | None = None,
     *,
     settings: Settings | None = None,
+    options: ServiceOptions | None = None,
 ) -> AsyncIterator[ExportService]:
     service = ExportService(
         settings or Settings(concurrency=4, retries=3),
         paths=app_paths(),
-        options=ServiceOptions(fsync=False),
+        options=options or ServiceOptions(fsync=False),
     )
     await service.login(base_url, user, user, user_type)
     try:
@@ -235,9 +236,9 @@ async def wait_task(
             await asyncio.sleep(0.02)
 
 
-def staged_bytes(target: Path, task_id: int) -> int:
+def staged_bytes(target: Path, task: TaskRecord) -> int:
     """Bytes of partial data a task has in its staging folder."""
-    folder = staging_dir(target, task_id)
+    folder = staging_dir(target, task.staging_key)
     if not folder.is_dir():
         return 0
     return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())

@@ -79,7 +79,7 @@ async def test_pause_then_resume_a_running_task(
         assert watcher.started == [task.id, task.id]
         # Files stopped half-way went on from their partial bytes.
         assert watcher.bytes_received == total
-        assert staged_bytes(out, task.id) == 0
+        assert staged_bytes(out, task) == 0
         watcher.close()
 
 
@@ -93,7 +93,7 @@ async def test_cancel_a_running_task_drops_partials_and_keeps_exported_files(
         task = await service.create_export(items, out)
         await service.wait_listing(task.id)
         await wait_task(
-            service, task.id, lambda t: t.succeeded >= 2 and staged_bytes(out, task.id) > 0
+            service, task.id, lambda t: t.succeeded >= 2 and staged_bytes(out, task) > 0
         )
         await service.cancel(task.id)
 
@@ -102,7 +102,7 @@ async def test_cancel_a_running_task_drops_partials_and_keeps_exported_files(
         assert canceled.finished_at is not None
         assert not service.is_running(task.id)
         # Partial data is gone (the staging root too, as no other task uses it)...
-        assert not staging_dir(out, task.id).exists()
+        assert not staging_dir(out, task.staging_key).exists()
         assert not (out / STAGING_DIR).exists()
         # ...files already exported stay, complete, and nothing else is there.
         store = store_of(service)

@@ -70,7 +70,7 @@ async def test_drops_and_errors_end_byte_exact_and_resume_instead_of_restarting(
         rows = files_of(store, task.id)
         assert all(r.outcome is FileOutcome.SUCCEEDED for r in rows)
         assert sorted(r.remote_id for r in rows) == sorted(remote)
-        assert staged_bytes(tmp_path / "out", task.id) == 0
+        assert staged_bytes(tmp_path / "out", task) == 0
 
         # The faults did bite: bodies were cut and requests refused, so files
         # took more than one attempt (503s never reach the content handler, so

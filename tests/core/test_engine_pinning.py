@@ -76,7 +76,7 @@ async def test_server_changes_after_creation_export_the_pinned_bytes_or_fail_per
         assert task.done_bytes == sum(
             r.size for r in after.values() if r.outcome is FileOutcome.SUCCEEDED
         )
-        assert staged_bytes(out, task.id) == 0
+        assert staged_bytes(out, task) == 0
 
         # The server still has the new version; nothing here asked for it.
         current = await remote_files(fresh_server.base_url, "prj-1")

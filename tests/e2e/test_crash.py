@@ -197,7 +197,7 @@ def test_kill_9_at_random_moments_loses_nothing(
             crash.phase = "listing" if task.status is TaskStatus.INITIALIZING else "downloading"
             assert task.status in (TaskStatus.INITIALIZING, TaskStatus.WAITING), task
             crash.succeeded = _check_crash_state(out, task, rows)
-            staging = out / ".manuscript-partial" / str(task.id)
+            staging = out / ".manuscript-partial" / task.staging_key
             for row in rows:
                 part = staging / f"{row.id}.part"
                 if part.exists():
