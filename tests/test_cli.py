@@ -229,6 +229,30 @@ def test_export_by_exact_name_with_a_plain_summary(
     assert_byte_exact(tmp_path / "out", name, server_files(fresh_server.base_url, "prj-2"))
 
 
+def test_limit_rate_caps_the_whole_export(
+    fresh_env: None, fresh_server: ServerHandle, cli: Cli, tmp_path: Path
+) -> None:
+    """``--limit-rate`` holds over all downloads together (issue #6, item 9)."""
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "prj-1", "--to", str(tmp_path / "x"), "--limit-rate", "fast"])
+    assert exc.value.code == 2
+    remote = server_files(fresh_server.base_url, "prj-2")
+    total = sum(f.size for f in remote)
+    rate = 16 * 1024
+    started = time.monotonic()
+    code, stdout, err = cli(
+        "export", "prj-2", "--to", str(tmp_path / "out"), "--limit-rate", "16K", "--json"
+    )
+    elapsed = time.monotonic() - started
+    assert code == 0, err
+    assert json.loads(stdout)["bytes_received"] == total
+    # A lower bound only: a slow machine makes it slower, never faster. The bucket's
+    # initial burst is a quarter second of the rate.
+    assert total > 2 * rate, "the project must be big enough to measure"
+    assert elapsed >= (total - rate / 4) / rate, (total, elapsed)
+    assert_byte_exact(tmp_path / "out", project_name(fresh_server, "prj-2"), remote)
+
+
 def test_export_only_the_chosen_folders(
     fresh_env: None, fresh_server: ServerHandle, cli: Cli, tmp_path: Path
 ) -> None:
