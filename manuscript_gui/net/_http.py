@@ -30,6 +30,7 @@ from manuscript_gui.net.errors import (
     VersionNotFound,
     parse_retry_after,
 )
+from manuscript_gui.net.transport import MalformedResponse
 
 #: Error bodies beyond this are not read: a proxy may answer with megabytes.
 ERROR_BODY_LIMIT = 64 * 1024
@@ -121,6 +122,15 @@ def network_error(exc: httpx.TransportError, url: httpx.URL) -> NetworkError | P
     TLS failures are found by walking the exception chain down to the ``ssl``
     error, so the message says *why* ("unable to get local issuer
     certificate") instead of httpx's generic text.
+
+    Framing the lean transport's HTTP parser (h11) rejects is
+    :class:`~manuscript_gui.net.transport.MalformedResponse`:
+    ``ProtocolError(code="malformed_response")``, permanent (the same server
+    frames the next answer the same way). A connection that ends early stays
+    a transient :class:`NetworkError`. httpcore (``MANUSCRIPT_LEAN_HTTP=0``)
+    does not tell the two apart: its framing errors stay transient. A request
+    refused before sending (``httpx.LocalProtocolError``: an illegal header, a
+    URL of another origin) is a permanent ``ProtocolError("bad_field")``.
     """
     where = f"{url.host}:{url.port}" if url.port else str(url.host)
     for inner in _chain(exc):
@@ -135,6 +145,10 @@ def network_error(exc: httpx.TransportError, url: httpx.URL) -> NetworkError | P
             if detail == "WRONG_VERSION_NUMBER":
                 detail += " (does the server speak plain http:// on that port?)"
             return TLSError(f"TLS handshake with {where} failed: {detail}")
+    if isinstance(exc, MalformedResponse):
+        return ProtocolError(
+            f"the answer from {where} is not valid HTTP/1.1: {exc}", code="malformed_response"
+        )
     if isinstance(exc, httpx.LocalProtocolError):
         return ProtocolError(f"request to {where} could not be sent: {exc}", code="bad_field")
     if isinstance(exc, httpx.TimeoutException):
@@ -161,9 +175,10 @@ def body_cut(
 ) -> NetworkError | ProtocolError:
     """The error for a body that stopped early (``exc`` is ``None`` for a clean EOF).
 
-    Timeouts and TLS trouble keep their own class; everything else that ends a
-    body early is an :class:`IncompleteBody`, so the caller knows the partial
-    is worth resuming.
+    Timeouts, TLS trouble and malformed framing (``ProtocolError``
+    ``malformed_response``, see :func:`network_error`) keep their own class;
+    everything else that ends a body early is an :class:`IncompleteBody`, so
+    the caller knows the partial is worth resuming.
     """
     if exc is not None:
         mapped = network_error(exc, url)

@@ -62,7 +62,7 @@ from manuscript_gui.net.models import (
     parse_project_page,
 )
 from manuscript_gui.net.throttle import BandwidthLimiter, LowSpeedGuard
-from manuscript_gui.net.transport import LeanTransport, lean_applies
+from manuscript_gui.net.transport import LeanTransport, connect_host, lean_applies
 
 if TYPE_CHECKING:
     from _hashlib import HASH
@@ -257,9 +257,16 @@ class ApiClient:
         max_connections: int = 8,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        url = httpx.URL(base_url)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"base URL must be http(s)://host[:port][/prefix], got {base_url!r}")
+        try:
+            url = httpx.URL(base_url)
+            if url.scheme not in ("http", "https") or not url.host:
+                raise ValueError("not http(s) with a host")
+            # The one ASCII form of the host every transport uses (IDNA 2008).
+            connect_host(url)
+        except (ValueError, httpx.InvalidURL) as exc:
+            raise ValueError(
+                f"base URL must be http(s)://host[:port][/prefix], got {base_url!r} ({exc})"
+            ) from None
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
         if url.scheme == "http" and ca_bundle is None:
