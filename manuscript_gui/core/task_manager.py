@@ -572,10 +572,13 @@ class TaskManager:
 
     async def _process(self, record: FileRecord, client: ApiClient) -> FileRecord:
         final = await self._free_target(record)
-        if isinstance(final, FileRecord):
-            return final  # already up to date
-        record = self._in_flight.get(record.id, record)
         part = self._staging / f"{record.id}.part"
+        if isinstance(final, FileRecord):
+            # Already up to date. A partial may be left of it (a crash between
+            # the link and the unlink of the no-hard-rename fallback): drop it.
+            await asyncio.to_thread(part.unlink, missing_ok=True)
+            return final
+        record = self._in_flight.get(record.id, record)
         try:
             handle = await asyncio.to_thread(_open_partial, part)
         except OSError as exc:

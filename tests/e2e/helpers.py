@@ -3,6 +3,11 @@
 ``cli_argv`` / ``cli_env`` build a child process (the console script of this
 virtualenv, else ``python -m manuscript_gui.cli``); ``server_files`` lists a
 project straight from the server, as the truth to compare the disk with.
+
+A child imports the same ``manuscript_gui`` as the test process: ``cli_env``
+puts the folder that holds it first on ``PYTHONPATH``, so a test run from
+another checkout (e.g. a copy of an older commit) drives that checkout's code,
+not whatever the virtualenv's editable install points at.
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import manuscript_gui
 from manuscript_gui.net import ApiClient, FileEntry, FolderEntry
 
 CHUNK = 1 << 20
+#: The folder holding the ``manuscript_gui`` package this process imported.
+CODE_ROOT = Path(manuscript_gui.__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -37,8 +45,17 @@ def cli_argv() -> list[str]:
     return [sys.executable, "-m", "manuscript_gui.cli"]
 
 
-def cli_env(home: Path, server: str, user: str = "demo", password: str = "demo") -> dict[str, str]:
-    """The child's environment: its own app home, the server, the password in the env."""
+def cli_env(
+    home: Path,
+    server: str,
+    user: str = "demo",
+    password: str = "demo",
+    identity: str | None = None,
+) -> dict[str, str]:
+    """The child's environment: its own app home, the server, the password in the env.
+
+    *identity* (``MANUSCRIPT_IDENTITY``) picks the user type; ``None``: the user's default.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("MANUSCRIPT_")}
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         env.pop(name, None)
@@ -47,14 +64,19 @@ def cli_env(home: Path, server: str, user: str = "demo", password: str = "demo")
         MANUSCRIPT_SERVER=server,
         MANUSCRIPT_USER=user,
         MANUSCRIPT_PASSWORD=password,
+        PYTHONPATH=os.pathsep.join([str(CODE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
     )
+    if identity is not None:
+        env["MANUSCRIPT_IDENTITY"] = identity
     return env
 
 
-async def _list(base_url: str, project_id: str, user: str, password: str) -> list[RemoteFile]:
+async def _list(
+    base_url: str, project_id: str, user: str, password: str, identity: str | None
+) -> list[RemoteFile]:
     found: list[RemoteFile] = []
     async with ApiClient(base_url) as client:
-        await client.login(user, password)
+        await client.login(user, password, identity)
         todo: list[tuple[str, tuple[str, ...]]] = [("root", ())]
         while todo:
             folder, path = todo.pop()
@@ -68,10 +90,17 @@ async def _list(base_url: str, project_id: str, user: str, password: str) -> lis
 
 
 def server_files(
-    base_url: str, project_id: str, user: str = "demo", password: str = "demo"
+    base_url: str,
+    project_id: str,
+    user: str = "demo",
+    password: str = "demo",
+    identity: str | None = None,
 ) -> list[RemoteFile]:
-    """Every file of a project, from the server (call from sync code, not from a loop)."""
-    return asyncio.run(_list(base_url, project_id, user, password))
+    """Every file of a project as *user*/*identity* sees it, from the server.
+
+    Call from sync code, not from a running loop.
+    """
+    return asyncio.run(_list(base_url, project_id, user, password, identity))
 
 
 def sha256_of(path: Path) -> str:
