@@ -459,6 +459,18 @@ _PAST = {
 }
 
 
+#: A cell starting with one of these is a formula to Excel and LibreOffice (OWASP
+#: "CSV injection"): a server-chosen file name like ``=HYPERLINK(...)`` would run.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str | None) -> str | None:
+    """Text as a spreadsheet shows it, never as a formula (a leading ``'``)."""
+    if text and text.startswith(_FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
 def _write_report(store: ExportStore, task_id: int, path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
@@ -469,12 +481,12 @@ def _write_report(store: ExportStore, task_id: int, path: Path) -> int:
         for file in store.iter_files(task_id, outcome=FileOutcome.FAILED):
             writer.writerow(
                 [
-                    file.local_path,
-                    file.remote_path,
+                    _cell(file.local_path),
+                    _cell(file.remote_path),
                     file.size,
                     file.version,
                     file.error_code,
-                    file.error_message,
+                    _cell(file.error_message),
                 ]
             )
             count += 1
