@@ -30,6 +30,7 @@ import ctypes
 import ctypes.util
 import errno
 import os
+import stat
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -77,26 +78,45 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def make_dirs(folder: Path, stop: Path) -> list[Path]:
+def make_dirs(folder: Path, stop: Path, *, follow_links: bool = False) -> list[Path]:
     """``mkdir -p`` *folder* (which lies inside *stop*); returns the folders whose entries
-    changed (the parent of each folder created), for :class:`DirSync`."""
+    changed (the parent of each folder created, or found just created by another writer),
+    for :class:`DirSync`.
+
+    Links are never followed unless *follow_links* (the export folder itself, which
+    the user chose, may be one): a file or a link where a folder must be raises
+    :class:`FileExistsError` naming it, so nothing is ever written through a link
+    someone planted inside the export folder.
+    """
     missing: list[Path] = []
     current = folder
-    while current != stop and not current.is_dir():
-        missing.append(current)
-        if current.parent == current:
-            break
-        current = current.parent
+    while current != stop:
+        try:
+            st = os.stat(current) if follow_links else os.lstat(current)
+        except (FileNotFoundError, NotADirectoryError):  # (a file further up: found next)
+            missing.append(current)
+            if current.parent == current:
+                break
+            current = current.parent
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            raise _blocked(current)
+        break
     touched: list[Path] = []
     for path in reversed(missing):
         try:
             path.mkdir()
         except FileExistsError:
-            if not path.is_dir():
-                raise
-            continue  # another writer made it: its entry is theirs to sync, ours to trust
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                raise _blocked(path) from None
+            # Another writer made it a moment ago: its entry must be durable before
+            # our commit too, so the parent is synced all the same.
         touched.append(path.parent)
     return touched
+
+
+def _blocked(path: Path) -> FileExistsError:
+    return FileExistsError(errno.EEXIST, "a file or link stands where a folder must be", str(path))
 
 
 def rename_noreplace(src: Path, dst: Path) -> None:

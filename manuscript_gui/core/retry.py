@@ -30,8 +30,9 @@ import collections
 import enum
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from manuscript_gui.net import (
     ApiError,
@@ -46,7 +47,14 @@ from manuscript_gui.net import (
     retry_after_of,
 )
 
-__all__ = ["ConcurrencyGate", "RetryPolicy", "ServerHealth", "Trouble", "classify"]
+__all__ = [
+    "ConcurrencyGate",
+    "RetryPolicy",
+    "ServerHealth",
+    "Trouble",
+    "classify",
+    "with_retries",
+]
 
 
 class Trouble(enum.Enum):
@@ -104,6 +112,11 @@ class RetryPolicy:
     rate_limit_patience: float = 300.0
     """Seconds a file keeps waiting on 429s while *nothing* succeeds before the task
     pauses *server unavailable* (back-pressure that never eases is an outage)."""
+    suspect_limit: int = 8
+    """Files failing in a row, none succeeding in between, for reasons that are not the
+    file's own (a web page instead of the file, a redirect, bad framing, an encoded body,
+    a 5xx that is not retried): at this many the answers are the server's (or a proxy's)
+    doing, the task pauses *server unavailable* and those files wait again."""
 
     def delay(self, tries: int, exc: BaseException | None = None) -> float:
         """Seconds to wait before attempt ``tries + 1`` after *exc*."""
@@ -216,3 +229,67 @@ class ConcurrencyGate:
         The waiters see a raised limit at the next :meth:`release`.
         """
         self._limit = min(float(self.maximum), self._limit + 1.0 / self._limit)
+
+
+_T = TypeVar("_T")
+
+#: The troubles a request is repeated for, spending one retry each time.
+_RETRIED = frozenset({Trouble.SERVER, Trouble.UNREACHABLE, Trouble.ANSWER})
+
+
+async def with_retries(
+    call: Callable[[], Awaitable[_T]],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    health: ServerHealth | None = None,
+) -> _T:
+    """``await call()`` under the engine's retry rules; its result, or the last error.
+
+    One request (a listing page, a project lookup) that is not a download:
+
+    - :attr:`Trouble.BACKPRESSURE` (429) repeats after ``Retry-After`` (at least
+      ``policy.delay(1)``) without spending a retry, until nothing at all has
+      succeeded for ``policy.rate_limit_patience`` seconds; then that 429 is raised;
+    - :attr:`Trouble.SERVER`, :attr:`Trouble.UNREACHABLE` and
+      :attr:`Trouble.ANSWER` repeat after ``policy.delay(n)`` for the n-th retry,
+      at most ``policy.retries`` times; then the last error is raised;
+    - anything else (:attr:`Trouble.SESSION`, :attr:`Trouble.TLS`,
+      :attr:`Trouble.PERMANENT`, and every exception that is not an
+      :class:`~manuscript_gui.net.ApiError`) is raised at once.
+
+    ``call`` makes a fresh attempt each time it is called. ``health`` is the
+    circuit breaker of a run whose requests share the server (the listing's
+    folders): a success recorded there by any caller restarts the patience on
+    429s, and this call's own success is recorded there. Without it the
+    patience runs from this call's first 429. Callers map the error they get
+    to their own reasons (the listing to *server unavailable*, *listing
+    failed*, ...; the command line to its exit codes).
+
+    Raises:
+        ApiError: the last error, when it is not retried or its retries ran out.
+        Exception: whatever ``call`` raised that is not an ``ApiError``, at once.
+    """
+    if health is None:
+        health = ServerHealth()
+    tries = 0
+    rate_mark: tuple[int, float] | None = None
+    while True:
+        try:
+            result = await call()
+        except ApiError as exc:
+            trouble = classify(exc)
+            if trouble is Trouble.BACKPRESSURE:
+                if rate_mark is None or not health.down_since(rate_mark):
+                    rate_mark = health.mark()  # the patience runs from the last success
+                elif health.waited(rate_mark) > policy.rate_limit_patience:
+                    raise
+                await sleep(policy.delay(1, exc))
+                continue
+            if trouble not in _RETRIED or tries >= policy.retries:
+                raise
+            tries += 1
+            await sleep(policy.delay(tries, exc))
+            continue
+        health.success()
+        return result

@@ -45,7 +45,8 @@ import shutil
 import stat
 import sys
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -103,7 +104,7 @@ _log = logging.getLogger(__name__)
 
 STAGING_DIR = ".manuscript-partial"
 _HASH_BUFFER = 1024 * 1024
-_CHECK_PAGE = 1000
+_PAGE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +224,14 @@ def _inspect_target(root: Path, rel: str, size: int, sha256: str) -> tuple[str, 
     return ("same" if _file_sha256(path) == sha256 else "different"), None
 
 
+def _free_or_folder(path: Path) -> bool:
+    """Nothing at *path*, or a real folder (not a link) the export may add files to."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return True
+
+
 def _ancestors(folder: Path, root: Path) -> list[Path]:
     """*folder* and every folder above it up to and including *root*."""
     found = [folder]
@@ -238,13 +247,32 @@ def _adopt(path: Path, fsync: bool) -> None:
         fsync_file(path)
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_PARTIAL_FLAGS = os.O_RDWR | getattr(os, "O_BINARY", 0) | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
+
+
 def _open_partial(part: Path) -> BinaryIO:
     """Open (creating, never truncating) and exclusively lock a partial file.
 
-    Raises :class:`StopTask` (*export in use*) when another process holds the lock.
+    Only a regular file of our own is ever opened: a link or anything else
+    planted at the partial's name (the staging folder lies in a folder others
+    may write) is removed and a fresh file is created exclusively, so no
+    byte is written through a link. The mode follows the umask (0666 minus
+    it), like any file the user creates: exported papers on a shared folder
+    stay readable to colleagues.
+
+    Raises :class:`StopTask` (*export in use*) when another process holds the
+    lock or keeps planting entries at the name.
     """
-    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
-    fd = os.open(part, flags, 0o600)
+    try:
+        fd = os.open(part, _PARTIAL_FLAGS | os.O_CREAT, 0o666)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        fd = _replace_foreign(part)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        fd = _replace_foreign(part)
     handle = cast("BinaryIO", os.fdopen(fd, "r+b"))
     try:
         portalocker.lock(
@@ -259,6 +287,18 @@ def _open_partial(part: Path) -> BinaryIO:
         handle.close()
         raise
     return handle
+
+
+def _replace_foreign(part: Path) -> int:
+    """Remove what is not ours at *part* and create a fresh file there, exclusively."""
+    _log.warning("%s is not a regular file (a link?): replaced", part)
+    part.unlink()
+    try:
+        return os.open(part, _PARTIAL_FLAGS | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError as exc:
+        raise StopTask(
+            StopReason.EXPORT_IN_USE, f"{part} keeps being replaced by another process"
+        ) from exc
 
 
 def _discard_partial(handle: BinaryIO) -> None:
@@ -281,7 +321,7 @@ def _place(
     if fsync:
         os.fsync(fd)
     mine = os.fstat(fd)
-    if mine.st_size != size or not os.path.samestat(mine, os.stat(part)):
+    if mine.st_size != size or not os.path.samestat(mine, os.lstat(part)):
         raise OSError(errno.ESTALE, "the partial file changed under the download", str(part))
     touched = make_dirs(final.parent, root)
     if sys.platform == "win32":  # pragma: no cover - Windows cannot rename an open file
@@ -290,35 +330,79 @@ def _place(
     return [*touched, final.parent]
 
 
-def _prepare(target: Path, staging: Path) -> tuple[int, list[Path]]:
-    """Create the folders and prove they are writable.
+def _prepare(target: Path, staging: Path) -> list[Path]:
+    """Create the folders and prove they are writable; returns the folders whose
+    entries changed.
 
-    Returns the bytes already staged and the folders whose entries changed.
+    The export folder may be a link (the user chose it); nothing inside it is
+    followed: a ``.manuscript-partial`` someone made a link raises
+    :class:`NotADirectoryError` saying so.
     """
-    touched = make_dirs(target, Path(target.anchor))
-    touched += make_dirs(staging, target)
-    probe = staging / ".write-probe"
-    with open(probe, "wb") as f:
-        f.write(b"ok")
+    touched = make_dirs(target, Path(target.anchor), follow_links=True)
+    try:
+        touched += make_dirs(staging, target)
+    except FileExistsError as exc:
+        raise NotADirectoryError(
+            errno.ENOTDIR,
+            "not a folder of ours (a file or a link); the export never writes through links",
+            exc.filename,
+        ) from None
+    probe = staging / f".write-probe-{uuid.uuid4().hex}"
+    fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    try:
+        os.write(fd, b"ok")
+    finally:
+        os.close(fd)
     probe.unlink()
-    staged = 0
-    with os.scandir(staging) as entries:
-        for entry in entries:
-            if entry.is_file(follow_symlinks=False):
-                staged += entry.stat(follow_symlinks=False).st_size
-    return staged, touched
+    return touched
 
 
-def _missing_on_disk(root: Path, files: list[FileRecord]) -> list[int]:
-    """Ids of succeeded files that are no longer at their path with their size."""
-    missing: list[int] = []
+def _needed_bytes(root: Path, staging: Path, files: list[FileRecord]) -> int:
+    """Bytes these open files still need on the export volume: nothing for a target that
+    is already there with its size (most likely up to date), the rest of a partial."""
+    need = 0
     for file in files:
         try:
             st = os.lstat(root / file.local_path)
+            if stat.S_ISREG(st.st_mode) and st.st_size == file.size:
+                continue
         except (FileNotFoundError, NotADirectoryError):
-            missing.append(file.id)
-            continue
-        if not stat.S_ISREG(st.st_mode) or st.st_size != file.size:
+            pass
+        try:
+            staged = os.lstat(staging / f"{file.id}.part").st_size
+        except FileNotFoundError:
+            staged = 0
+        need += file.size - min(staged, file.size)
+    return need
+
+
+def _missing_on_disk(root: Path, files: list[FileRecord]) -> list[int]:
+    """Ids of succeeded files that are no longer at their path with their size.
+
+    A file below a link is missing too: the export does not follow links inside
+    the export folder (one ``lstat`` per folder, cached, and one per file).
+    """
+    real: dict[str, bool] = {"": True}
+
+    def real_folder(rel: str) -> bool:
+        known = real.get(rel)
+        if known is None:
+            parent = rel.rpartition("/")[0]
+            try:
+                known = real_folder(parent) and stat.S_ISDIR(os.lstat(root / rel).st_mode)
+            except (FileNotFoundError, NotADirectoryError):
+                known = False
+            real[rel] = known
+        return known
+
+    missing: list[int] = []
+    for file in files:
+        folder = file.local_path.rpartition("/")[0]
+        try:
+            st = os.lstat(root / file.local_path) if real_folder(folder) else None
+        except (FileNotFoundError, NotADirectoryError):
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != file.size:
             missing.append(file.id)
     return missing
 
@@ -388,6 +472,8 @@ class TaskManager:
         self._health = ServerHealth()
         self._dirs = DirSync()
         self._folder_moves: dict[str, str] = {}  # old local folder -> its new name
+        self._planned: dict[int, str] = {}  # file id -> its path before a "(n)" rename
+        self._suspects: dict[int, FileRecord] = {}  # failures that may be the server's
         self._relocating = asyncio.Lock()
 
     @property
@@ -417,16 +503,18 @@ class TaskManager:
     async def run(self) -> RunResult:
         """Process every waiting file; returns when all are done or the task stopped."""
         try:
-            staged, touched = await asyncio.to_thread(_prepare, self._target, self._staging)
+            touched = await asyncio.to_thread(_prepare, self._target, self._staging)
             self._dirs.add(touched)
             await self._check_exported()
+            need = 0
+            async for page in self._pages(status=FileStatus.WAITING):
+                need += await asyncio.to_thread(_needed_bytes, self._target, self._staging, page)
+            free = await asyncio.to_thread(_free_space, self._target)
         except OSError as exc:
             stop = _local_stop(exc, self._staging) or StopTask(
-                StopReason.FOLDER_NOT_WRITABLE, f"{self._staging}: {exc}"
+                StopReason.FOLDER_NOT_WRITABLE, f"{exc.filename or self._staging}: {exc.strerror}"
             )
             return self._result(stop)
-        need = await self._db.run(ExportStore.open_bytes, self._task.id) - staged
-        free = await asyncio.to_thread(_free_space, self._target)
         if need > free:
             return self._result(
                 StopTask(
@@ -468,7 +556,13 @@ class TaskManager:
         )
 
     async def _final(self, stop: StopTask | None) -> RunResult:
-        """The unwritten results and in-flight ETags, their folders already durable."""
+        """The unwritten results and in-flight ETags, their folders already durable.
+
+        Held failures (see :meth:`_suspect`) are recorded unless the run stopped:
+        then their files wait again, like every file the stop left undone.
+        """
+        if stop is None:
+            self._clear_suspects()
         batch, self._results = self._results, []
         batch += [r for r in self._in_flight.values() if r.etag is not None]
         try:
@@ -484,29 +578,36 @@ class TaskManager:
             )
         return self._result(stop, tuple(batch))
 
-    async def _check_exported(self) -> None:
-        """Files recorded as succeeded but no longer on disk (or not whole) wait again.
-
-        Cheap: one ``lstat`` per file, off the loop, a page at a time. The
-        hashes are not re-read (a file of the right size at the right path is
-        taken as ours; what a user edits in place is theirs).
-        """
-        missing: list[int] = []
+    async def _pages(
+        self, *, status: FileStatus | None = None, outcome: FileOutcome | None = None
+    ) -> AsyncIterator[list[FileRecord]]:
+        """The task's file rows in keyset pages (memory stays flat at 100k files)."""
         after = 0
         while True:
             page = await self._db.run(
                 ExportStore.page_files,
                 self._task.id,
                 after_id=after,
-                limit=_CHECK_PAGE,
-                outcome=FileOutcome.SUCCEEDED,
+                limit=_PAGE,
+                status=status,
+                outcome=outcome,
             )
-            if not page:
-                break
-            missing += await asyncio.to_thread(_missing_on_disk, self._target, page)
-            if len(page) < _CHECK_PAGE:
-                break
+            if page:
+                yield page
+            if len(page) < _PAGE:
+                return
             after = page[-1].id
+
+    async def _check_exported(self) -> None:
+        """Files recorded as succeeded but no longer on disk (or not whole) wait again.
+
+        Cheap: one ``lstat`` per file (and per folder), off the loop, a page at a
+        time. The hashes are not re-read (a file of the right size at the right
+        path is taken as ours; what a user edits in place is theirs).
+        """
+        missing: list[int] = []
+        async for page in self._pages(outcome=FileOutcome.SUCCEEDED):
+            missing += await asyncio.to_thread(_missing_on_disk, self._target, page)
         if missing:
             _log.warning(
                 "task %s: %d exported files are missing or changed on disk; fetching them again",
@@ -519,23 +620,11 @@ class TaskManager:
             self._events.publish(TaskChanged(task))
 
     async def _produce(self, queue: asyncio.Queue[FileRecord | None], workers: int) -> None:
-        # Keyset pages of waiting files: memory stays flat at 100k files.
         failure: Exception | None = None
-        after = 0
         try:
-            while True:
-                page = await self._db.run(
-                    ExportStore.page_files,
-                    self._task.id,
-                    after_id=after,
-                    limit=500,
-                    status=FileStatus.WAITING,
-                )
+            async for page in self._pages(status=FileStatus.WAITING):
                 for record in page:
                     await queue.put(record)
-                if len(page) < 500:
-                    break
-                after = page[-1].id
         except Exception as exc:  # the workers still need their end marks
             failure = exc
         for _ in range(workers):
@@ -566,6 +655,8 @@ class TaskManager:
             self._processed += 1
             if result.outcome is FileOutcome.SUCCEEDED:
                 self._done_bytes += result.size
+            if result.id in self._suspects:
+                continue  # held until something succeeds (see _suspect)
             self._results.append(result)
 
     # -- one file --------------------------------------------------------------
@@ -586,7 +677,10 @@ class TaskManager:
         try:
             return await self._fetch(record, client, part, handle, final)
         finally:
-            handle.close()
+            try:
+                handle.close()
+            except OSError as exc:  # a buffered write failed (disk full): judged already
+                _log.info("closing %s: %s", part, exc)
 
     async def _fetch(
         self, record: FileRecord, client: ApiClient, part: Path, handle: BinaryIO, final: Path
@@ -641,12 +735,15 @@ class TaskManager:
                         else StopReason.SERVER_UNAVAILABLE
                     )
                     raise StopTask(reason, str(error)) from error
-                if trouble is Trouble.PERMANENT:
-                    return self._failed(record, attempt, _api_error_code(error), error.message)
-                return self._failed(
-                    record, attempt, _api_error_code(error), f"{error} ({tries} attempts)"
+                message = (
+                    error.message if trouble is Trouble.PERMANENT else f"{error} ({tries} attempts)"
                 )
+                failed = self._failed(record, attempt, _api_error_code(error), message)
+                if not isinstance(error, NotFound | Gone | Forbidden):
+                    self._suspect(failed, error)
+                return failed
             assert result is not None
+            self._clear_suspects()
             self._health.success()
             self._gate.success()
             record = self._in_flight.get(record.id, record)
@@ -757,21 +854,32 @@ class TaskManager:
                 return _succeeded(record, attempts=record.attempts)
             return await self._next_free_name(record)
 
-    async def _next_free_name(self, record: FileRecord) -> Path:
-        folder, _, name = record.local_path.rpartition("/")
+    async def _next_free_name(self, record: FileRecord) -> Path | FileRecord:
+        """The planned name holds another file: the first ``name (n).ext`` that is free,
+        or that already holds the pinned bytes (this export's own earlier output: no
+        new copy on every run)."""
+        planned = self._planned.setdefault(record.id, record.local_path)
+        folder, _, name = planned.rpartition("/")
         for n in range(2, 10_000):
             candidate = with_counter(name, n)
             rel = f"{folder}/{candidate}" if folder else candidate
-            path = self._target / rel
-            if await asyncio.to_thread(os.path.lexists, path):
+            state, _ = await asyncio.to_thread(
+                _inspect_target, self._target, rel, record.size, record.sha256
+            )
+            if state not in ("absent", "same"):
                 continue
-            if await self._db.run(ExportStore.relocate_file, self._task.id, record.id, rel):
-                self._in_flight[record.id] = dataclasses.replace(record, local_path=rel)
-                return path
+            if not await self._db.run(ExportStore.relocate_file, self._task.id, record.id, rel):
+                continue  # another file of this task has that name
+            moved = dataclasses.replace(record, local_path=rel)
+            self._in_flight[record.id] = moved
+            if state == "absent":
+                return self._target / rel
+            return await self._free_target(moved)  # adopt what is there (made durable)
         raise StopTask(StopReason.UNEXPECTED_ERROR, f"no free name for {record.local_path}")
 
     async def _move_folder(self, old: str) -> None:
-        """Folder *old* is blocked by a file: its files move to the next free folder name."""
+        """Folder *old* is blocked by a file (or link): its files move to the first
+        ``old (n)`` that is free or already a folder (an earlier run's, reused)."""
         async with self._relocating:
             if old in self._folder_moves:
                 return  # another worker moved it meanwhile
@@ -779,7 +887,7 @@ class TaskManager:
             for n in range(2, 10_000):
                 candidate = with_counter(name, n, folder=True)
                 new = f"{parent}/{candidate}" if parent else candidate
-                if await asyncio.to_thread(os.path.lexists, self._target / new):
+                if not await asyncio.to_thread(_free_or_folder, self._target / new):
                     continue
                 moved = await self._db.run(ExportStore.relocate_folder, self._task.id, old, new)
                 if moved >= 0:
@@ -787,6 +895,28 @@ class TaskManager:
                     self._folder_moves[old] = new
                     return
             raise StopTask(StopReason.UNEXPECTED_ERROR, f"no free folder name for {old}")
+
+    def _suspect(self, failed: FileRecord, error: ApiError) -> None:
+        """A failure that may be the server's (or a proxy's) doing, not the file's.
+
+        Held back instead of recorded: when something succeeds they are recorded
+        as the failures they are; when ``suspect_limit`` of them pile up with
+        nothing succeeding, every download fails the same way (a proxy's login
+        page, a redirect, bad framing): the task pauses *server unavailable* and
+        these files wait again, instead of thousands failing one by one.
+        """
+        self._suspects[failed.id] = failed
+        if len(self._suspects) >= self._policy.suspect_limit:
+            raise StopTask(
+                StopReason.SERVER_UNAVAILABLE,
+                f"{len(self._suspects)} files in a row failed and none succeeded: {error}",
+            ) from error
+
+    def _clear_suspects(self) -> None:
+        """Something succeeded: the held failures were the files' own; record them."""
+        if self._suspects:
+            self._results += self._suspects.values()
+            self._suspects.clear()
 
     def _remap(self, record: FileRecord) -> FileRecord:
         """Apply folder moves (made after this record was read) to its local path."""

@@ -152,6 +152,10 @@ Fault knobs (all off by default):
     and HEAD) answers ``302 Found`` with ``Location: <that URL>`` and an empty
     body, before the token or the file is checked -- like a login proxy.
     ``latencyMs`` and ``errorRate`` still apply first.
+``htmlContent``
+    true/false (null = false): every content request answers ``200 OK`` with
+    a small HTML sign-in page (``text/html``), before the token is checked --
+    a proxy whose own login ran out.
 ``errorFiles``
     A list of file ids (or null = none): their content requests always get the
     ``errorStatus`` answer (with ``retryAfterS``), other files are served: one

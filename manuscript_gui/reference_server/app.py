@@ -118,6 +118,13 @@ class Session:
 _UNSATISFIABLE = (-1, -1)
 
 
+_LOGIN_PAGE = (
+    "<!doctype html><html><head><title>Sign in</title></head>"
+    "<body><form method=post action=/login>Your session has ended. Sign in again."
+    "</form></body></html>"
+)
+
+
 def _content_file_id(path: str) -> str | None:
     """The file id of a ``/api/v1/files/{id}/versions/{n}/content`` path, else None."""
     parts = path.split("/")
@@ -486,6 +493,11 @@ class ServerApp:
             # Like a login proxy in front of the server: every content request
             # is redirected, before the token or the file is even looked at.
             return web.Response(status=302, headers={"Location": faults.redirect_content})
+        if faults.html_content:
+            # Like a login proxy whose session ran out: 200 and a sign-in page.
+            return web.Response(
+                status=200, text=_LOGIN_PAGE, content_type="text/html", charset="utf-8"
+            )
         session = self._auth(request)
         entry, rec = self._version(
             session, request.match_info["fileId"], int(request.match_info["version"])

@@ -106,6 +106,8 @@ class Faults:
     redirect_content: str | None = None
     #: Files whose content requests always get ``errorStatus`` (one broken file).
     error_files: frozenset[str] = frozenset()
+    #: Content requests answer 200 with an HTML sign-in page (a proxy's).
+    html_content: bool = False
 
     @property
     def shapes_bodies(self) -> bool:
@@ -177,6 +179,10 @@ class Faults:
                 changes["content_encoding"] = value
             elif key == "redirectContent":
                 changes["redirect_content"] = _absolute_url(key, value)
+            elif key == "htmlContent":
+                if value is not None and not isinstance(value, bool):
+                    raise FaultError(f"htmlContent must be true, false or null, got {value!r}")
+                changes["html_content"] = bool(value)
             elif key == "errorFiles":
                 if value is None:
                     value = []
@@ -205,4 +211,5 @@ class Faults:
             "contentEncoding": self.content_encoding,
             "redirectContent": self.redirect_content,
             "errorFiles": sorted(self.error_files),
+            "htmlContent": self.html_content,
         }

@@ -448,30 +448,38 @@ class ExportStore:
             return self._recompute(task_id)
 
     def relocate_folder(self, task_id: int, old: str, new: str) -> int:
-        """Move every file of the task below folder *old* to folder *new* (relative paths).
+        """Move the files of the task below folder *old* to folder *new* (relative paths).
 
         Used when a local *file* stands where the export needs folder *old*:
-        the folder takes the next free name, as files do. Returns how many rows
-        moved, or ``-1`` when a file of the task already lives at or below
-        *new* (pick another name).
+        the folder takes the next free name, as files do. Rows that succeeded
+        keep their path (they claim a file there; the disk check before a run
+        requeues them if it is gone). Files may join files of the task already
+        in *new* (an earlier move of the same folder). Returns how many rows
+        moved, or ``-1`` when a moved file would take a path another file of the
+        task has, or a file is named *new* (pick another name).
         """
         check_local_path(old)
         check_local_path(new)
         conn = sqlite_connection(self._db)
         with self._tx():
             self._task_row(task_id)
-            taken = conn.execute(
-                f"SELECT 1 FROM {_FILE_TABLE} WHERE task_id = ? AND "
-                "(local_path = ? OR substr(local_path, 1, ?) = ?) LIMIT 1",
-                (task_id, new, len(new) + 1, new + "/"),
-            ).fetchone()
-            if taken is not None:
-                return -1
-            moved: int = conn.execute(
-                f"UPDATE {_FILE_TABLE} SET local_path = ? || substr(local_path, ?), "
-                "updated_at = ? WHERE task_id = ? AND substr(local_path, 1, ?) = ?",
-                (new, len(old) + 1, now_text(), task_id, len(old) + 1, old + "/"),
-            ).rowcount
+            if conn.execute(
+                f"SELECT 1 FROM {_FILE_TABLE} WHERE task_id = ? AND local_path = ? LIMIT 1",
+                (task_id, new),
+            ).fetchone():
+                return -1  # a file of the task is named like the folder
+            try:
+                with self._db.atomic():  # a savepoint: a clash undoes just this update
+                    # Succeeded rows stay: they claim files at their path, which the
+                    # next run's disk check verifies (and requeues if they are gone).
+                    moved: int = conn.execute(
+                        f"UPDATE {_FILE_TABLE} SET local_path = ? || substr(local_path, ?), "
+                        "updated_at = ? WHERE task_id = ? AND substr(local_path, 1, ?) = ? "
+                        "AND outcome IS NOT 'succeeded'",
+                        (new, len(old) + 1, now_text(), task_id, len(old) + 1, old + "/"),
+                    ).rowcount
+            except (pw.IntegrityError, sqlite3.IntegrityError):
+                return -1  # a moved file would land on a path another file has
             return moved
 
     def relocate_file(self, task_id: int, file_id: int, local_path: str) -> bool:
@@ -494,21 +502,6 @@ class ExportStore:
         if not changed:
             raise NotFoundError(f"file {file_id} is not in task {task_id}")
         return True
-
-    def open_bytes(self, task_id: int) -> int:
-        """Bytes of the files not completed yet: what a run still has to fetch at most."""
-        with self._tx():
-            self._task_row(task_id)
-            value = (
-                sqlite_connection(self._db)
-                .execute(
-                    f"SELECT COALESCE(SUM(size), 0) FROM {TaskFile._meta.table_name} "
-                    "WHERE task_id = ? AND status != 'completed'",
-                    (task_id,),
-                )
-                .fetchone()[0]
-            )
-            return int(value)
 
     def move_task_up(self, task_id: int) -> bool:
         """Swap with the previous task in the queue; False if it is already first."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -191,3 +192,26 @@ async def test_read_only_export_folder_pauses_the_task(
         done = await service.task(task.id)
         assert_completed(done)
         assert check_on_disk(store_of(service), done) == 8
+
+
+async def test_a_second_export_of_files_already_there_needs_no_room(
+    make_server: Callable[..., ServerHandle], mount_tmpfs: Mount
+) -> None:
+    """The space check counts only what is not on disk yet: exporting the same project
+    again (a nightly job, another identity) into a nearly full volume is all up to date."""
+    server = make_server(demo=BIG_DEMO)
+    total = await remote_total(server.base_url, ("prj-2",))
+    volume = mount_tmpfs("fits-once", f"size={int(total * 1.5) + 256 * 1024}")
+    async with signed_in(server.base_url) as service:
+        item = await project(service, "prj-2")
+        first = await export_and_wait(service, [item], volume)
+        assert (first.status, first.succeeded) == (TaskStatus.COMPLETED, first.total_files)
+        assert shutil.disk_usage(volume).free < total  # no room for a second copy
+        with ServerRequests(server) as requests:
+            again = await export_and_wait(service, [item], volume)
+        assert (again.status, again.succeeded, again.failed) == (
+            TaskStatus.COMPLETED,
+            again.total_files,
+            0,
+        )
+        assert requests.content() == []  # every file was already up to date

@@ -282,9 +282,14 @@ async def test_rate_limits_are_back_pressure_not_failures(
 async def test_answers_that_never_change_fail_at_once(
     fresh_server: ServerHandle, admin: Admin, tmp_path: Path
 ) -> None:
+    """A few files answered with an encoded body or a redirect fail at once, one request each."""
+    pid = admin.create_project("小项目")
+    for n in range(3):  # fewer than the suspect limit: each file's verdict stands
+        admin.add_file(pid, ["A"], f"{n}.pdf", b"%PDF" * (n + 1))
+    admin.access("demo", "auditor", pid, True)
     out = tmp_path / "out"
     async with signed_in(fresh_server.base_url, options=FAST) as service:
-        item = await project(service, "prj-1")
+        item = await project(service, pid)
         for knobs, code in (
             ({"content_encoding": "gzip"}, "encoded"),
             ({"redirect_content": "http://127.0.0.1:9/elsewhere"}, "redirect"),
@@ -296,11 +301,44 @@ async def test_answers_that_never_change_fail_at_once(
                 task = await export_and_wait(service, [item], out / code)
             assert_completed(task)
             rows = files_of(store_of(service), task.id)
-            assert (task.succeeded, task.failed) == (0, len(rows)), knobs
+            assert (task.succeeded, task.failed) == (0, 3), knobs
             assert all(r.attempts == 1 for r in rows), [r.attempts for r in rows]
             assert all(code in (r.error_message or "") for r in rows), rows[0].error_message
             if code == "encoded":  # (a redirect is answered before the token is read)
                 assert len(hits.content()) == len(rows)  # one request each, no retries
+
+
+async def test_every_download_failing_the_same_way_pauses_the_task(
+    fresh_server: ServerHandle, admin: Admin, tmp_path: Path
+) -> None:
+    """A proxy's login page (or a redirect, an encoded body) for every file is the
+    server's doing, not the files': the task pauses with its files waiting, instead of
+    every file failing one by one."""
+    out = tmp_path / "out"
+    async with signed_in(fresh_server.base_url, options=FAST) as service:
+        item = await project(service, "prj-1")  # 8 files: the suspect limit
+        for knobs, words in (
+            ({"html_content": True}, "web page"),
+            ({"content_encoding": "gzip"}, "encoded"),
+        ):
+            admin.reset()
+            task = await service.create_export([item], out / words.replace(" ", "-"))
+            await service.wait_listing(task.id)
+            await service.pause(task.id)
+            admin.faults(**knobs)
+            await service.resume(task.id)
+            await service.scheduler.wait_idle()
+            paused = await service.task(task.id)
+            assert paused.status is TaskStatus.PAUSED, paused
+            assert paused.reason == StopReason.SERVER_UNAVAILABLE
+            assert paused.reason_detail and words in paused.reason_detail
+            assert (paused.succeeded, paused.failed) == (0, 0)
+            admin.reset()
+            await service.resume(task.id)
+            await service.scheduler.wait_idle()
+            done = await service.task(task.id)
+            assert_completed(done)
+            assert (done.succeeded, done.failed) == (8, 0)
 
 
 # --------------------------------------------- items 5, 6: trickle, weak ETags

@@ -34,6 +34,7 @@ def test_fault_values_merge_and_reset(admin: Admin) -> None:
         "contentEncoding": None,
         "redirectContent": None,
         "errorFiles": [],
+        "htmlContent": False,
     }
     assert admin.current_faults() == off
     assert admin.faults(latency_ms=5)["latencyMs"] == 5
@@ -49,6 +50,7 @@ def test_fault_values_merge_and_reset(admin: Admin) -> None:
         "contentEncoding": "gzip",
         "redirectContent": "https://sso.example/login?next=%2F",
         "errorFiles": ["fil-1", "fil-2"],
+        "htmlContent": True,
     }
     now = admin.faults(**new_knobs)
     assert now == {**off, "latencyMs": 5, "dropRate": 0.25, **new_knobs}
@@ -355,6 +357,25 @@ def test_error_status_and_retry_after(fresh_server: ServerHandle, admin: Admin) 
         assert resp.headers["Retry-After"] == "1"
         admin.faults(error_rate=0)
         assert c.get("/api/v1/me").status_code == 200
+
+
+def test_html_content_is_a_sign_in_page_for_every_download(
+    fresh_server: ServerHandle, admin: Admin
+) -> None:
+    made = admin.add_file("prj-1", ["html"], "paper.pdf", b"%PDF-1.7")
+    token = token_for(fresh_server.base_url)
+    admin.faults(html_content=True)
+    with client(fresh_server.base_url, token) as c:
+        resp = c.get(content_url(made["id"], 1))
+        assert resp.status_code == 200
+        assert resp.headers["Content-Type"].startswith("text/html")
+        assert b"Sign in" in resp.content
+        assert c.get(f"/api/v1/files/{made['id']}").status_code == 200  # metadata unaffected
+    with pytest.raises(AdminError):
+        admin.faults(html_content="yes")
+    admin.faults(html_content=None)
+    with client(fresh_server.base_url, token) as c:
+        assert c.get(content_url(made["id"], 1)).content == b"%PDF-1.7"
 
 
 def test_error_files_break_only_those_files(fresh_server: ServerHandle, admin: Admin) -> None:

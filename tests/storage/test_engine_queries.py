@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
-from manuscript_gui.storage import ExportStore, FileOutcome, FileStatus, TaskStatus, Transition
+from manuscript_gui.storage import ExportStore, TaskStatus, Transition
 from tests.storage.helpers import new_files
 
 
@@ -34,19 +32,3 @@ def test_relocate_refuses_a_path_another_file_has(store: ExportStore) -> None:
     assert store.page_files(task.id)[0].local_path == "elsewhere/x (2).xlsx"
     assert store.relocate_file(task.id, second.id, "elsewhere/x (2).xlsx") is False
     assert store.page_files(task.id)[1].local_path == second.local_path
-
-
-def test_open_bytes_counts_what_is_not_completed(store: ExportStore) -> None:
-    task = store.create_task("t", "/tmp/out", {"items": []}, status=TaskStatus.WAITING)
-    store.insert_files(task.id, new_files(10, size=1000))
-    rows = store.page_files(task.id)
-    done = dataclasses.replace(rows[0], status=FileStatus.COMPLETED, outcome=FileOutcome.SUCCEEDED)
-    failed = dataclasses.replace(
-        rows[1],
-        status=FileStatus.COMPLETED,
-        outcome=FileOutcome.FAILED,
-        error_code="file_deleted",
-        error_message="deleted on the server",
-    )
-    store.update_files(task.id, [done, failed])
-    assert store.open_bytes(task.id) == 8000

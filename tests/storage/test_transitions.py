@@ -281,11 +281,26 @@ def test_relocate_folder_moves_exactly_that_folder(store: ExportStore) -> None:
         "p/js.txt",
         "p/jsx/c.js",
     ]
-    # A name some file of the task already uses is refused.
-    assert store.relocate_folder(task.id, "p/jsx", "p/js (2)") == -1
+    # A file of the task named like the folder, or a moved file landing on another
+    # file's path, is refused; joining files already in the folder is not.
     assert store.relocate_folder(task.id, "p/jsx", "p/js.txt") == -1
+    store.insert_files(task.id, _named("q/a/x.txt", "q/b/x.txt", "q/b/y.txt"))
+    assert store.relocate_folder(task.id, "q/a", "q/b") == -1
+    assert store.relocate_folder(task.id, "p/jsx", "p/js (2)") == 1
     with pytest.raises(ValidationError):
         store.relocate_folder(task.id, "p/jsx", "../out")
+
+
+def test_relocate_folder_leaves_succeeded_rows_where_they_claim_their_file(
+    store: ExportStore,
+) -> None:
+    task = store.create_task("t", "/out", SELECTION)
+    store.insert_files(task.id, _named("p/js/a.js", "p/js/b.js"))
+    done, waiting = store.page_files(task.id)
+    store.update_files(task.id, [_succeed(done)])
+    assert store.relocate_folder(task.id, "p/js", "p/js (2)") == 1
+    paths = {f.id: f.local_path for f in store.page_files(task.id)}
+    assert paths == {done.id: "p/js/a.js", waiting.id: "p/js (2)/b.js"}
 
 
 def test_staging_keys_are_random_and_unique(store: ExportStore) -> None:
