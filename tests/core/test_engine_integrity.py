@@ -331,7 +331,8 @@ async def test_every_download_failing_the_same_way_pauses_the_task(
             paused = await service.task(task.id)
             assert paused.status is TaskStatus.PAUSED, paused
             assert paused.reason == StopReason.SERVER_UNAVAILABLE
-            assert paused.reason_detail and words in paused.reason_detail
+            assert paused.reason_detail
+            assert words in paused.reason_detail
             assert (paused.succeeded, paused.failed) == (0, 0)
             admin.reset()
             await service.resume(task.id)

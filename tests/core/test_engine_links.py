@@ -130,7 +130,8 @@ async def test_a_staging_root_that_is_a_link_pauses_the_task_and_touches_nothing
     async with signed_in(fresh_server.base_url) as service:
         task = await export_and_wait(service, [await project(service, "prj-1")], out)
         assert (task.status, task.reason) == (TaskStatus.PAUSED, StopReason.FOLDER_NOT_WRITABLE)
-        assert task.reason_detail and "link" in task.reason_detail
+        assert task.reason_detail
+        assert "link" in task.reason_detail
         assert list(trap.iterdir()) == []
 
 
