@@ -29,7 +29,16 @@ _UNITS |= {"MIB": 1 << 20, "G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30}
 
 
 def byte_size(text: str) -> int:
-    """Parse ``4096``, ``64K``, ``1.5M``, ``1G`` (binary units) into bytes."""
+    """Parse ``4096``, ``64K``, ``1.5M``, ``1G`` (binary units) into bytes.
+
+    Fractions of a byte are dropped (``1.5`` is 1). A positive size under one
+    byte (``0.5``, ``0.0001K``) is refused rather than read as 0, which the
+    options taking a size use for "none" or "no limit"; only a zero (``0``,
+    ``0K``) is 0.
+
+    Raises:
+        argparse.ArgumentTypeError: not a size, negative, infinite, or under a byte.
+    """
     raw = text.strip().upper()
     number = raw.rstrip("BKMGI")
     unit = raw[len(number) :]
@@ -39,4 +48,9 @@ def byte_size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 4096, 64K, 1M)") from None
     if unit not in _UNITS or not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 4096, 64K, 1M)")
-    return int(value * _UNITS[unit])
+    size = value * _UNITS[unit]
+    if 0 < size < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is less than one byte; give at least 1 (or 0 for none)"
+        )
+    return int(size)

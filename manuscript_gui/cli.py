@@ -22,8 +22,16 @@ identity's database so two processes never run one queue at once. Ctrl-C or
 SIGTERM pauses the running task (*by you*) and exits 3.
 
 Exit codes (docs/cli.md): 0 every file succeeded · 1 finished with failed
-files · 2 usage error · 3 stopped paused · 4 server unreachable or the login
-refused.
+files · 2 usage error · 3 stopped paused · 4 server unreachable, unavailable
+after the retries, or the login refused · 141 standard output closed by its
+reader.
+
+Everything printed for people goes through :func:`_say` (and the progress
+line, and the log handler), which shows control and format characters from
+the server as escapes (:func:`terminal_safe`); ``--json`` goes through
+:func:`_say_json` and stays exact. The CLI's own server calls (sign-in,
+project and folder lookups) are retried by the engine's rules
+(:func:`~manuscript_gui.core.retry.with_retries`).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import getpass
 import json
 import logging
@@ -41,9 +50,10 @@ import signal
 import sys
 import tempfile
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from manuscript_gui.argtypes import byte_size, whole_number
 from manuscript_gui.config import (
@@ -55,15 +65,19 @@ from manuscript_gui.config import (
 )
 from manuscript_gui.core.creation import SelectionItem
 from manuscript_gui.core.events import Event, ListingProgress, SchedulerState, TaskProgress
+from manuscript_gui.core.retry import RetryPolicy, Trouble, classify, with_retries
 from manuscript_gui.core.scheduler import UserContext
 from manuscript_gui.core.task_manager import TaskManager
 from manuscript_gui.net import (
     ApiClient,
     ApiError,
+    ChildEntry,
     FolderEntry,
     IdentityNotAllowed,
     InvalidCredentials,
     NetworkError,
+    Page,
+    PageGuard,
     Project,
     Unauthorized,
 )
@@ -84,8 +98,14 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_PAUSED = 3
 EXIT_UNREACHABLE = 4
+#: Standard output was closed by its reader (128 + SIGPIPE, what a shell reports
+#: for a program a closed pipe stopped).
+EXIT_PIPE_CLOSED = 141
 
 PROG = "manuscript-cli"
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: What a stop reason says to a person (docs/behaviour.md); codes from a newer app pass through.
 REASONS: dict[str, str] = {
@@ -162,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Batch export of audit working papers, without the window.",
         epilog="Exit codes: 0 every file succeeded, 1 finished with failed files, "
         "2 usage error, 3 stopped paused (reason on stderr), "
-        "4 server unreachable or login refused. See docs/cli.md.",
+        "4 server unreachable, unavailable (after retries) or login refused. "
+        "See docs/cli.md.",
     )
     _session_options(parser, None)
     common = argparse.ArgumentParser(add_help=False)
@@ -251,6 +272,97 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON summary object at the end"
     )
+
+
+# ------------------------------------------------------------------------ output
+
+#: Characters never written raw in human-readable output: controls (C0, DEL, C1:
+#: ESC starts terminal sequences, CR and BS overwrite what was shown), format
+#: characters (bidi overrides and isolates such as U+202E, zero-width ones, BOM),
+#: line and paragraph separators, and lone surrogates.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _unsafe(char: str) -> bool:
+    return unicodedata.category(char) in _UNSAFE_CATEGORIES
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` as the command line shows it: every control, format, line/paragraph
+    separator and lone-surrogate character as a backslash escape.
+
+    ``\\xNN`` up to U+00FF, ``\\uNNNN`` in the BMP, ``\\UNNNNNNNN`` beyond:
+    ESC (U+001B) is shown as ``\\x1b``, a tab as ``\\x09``, U+202E RIGHT-TO-LEFT
+    OVERRIDE as ``\\u202e``. Everything else (CJK, spaces, accents, right-to-left
+    letters) stays as it is. Names, paths and messages come from the server and
+    must not clear the screen, recolour it, reorder what follows or fake a line.
+    The escapes are for reading; ``--json`` gives the exact text.
+    """
+    if text.isprintable():  # fast path: no Cc/Cf/Cs/Zl/Zp (nor Zs other than " ")
+        return text
+    return "".join(_escaped(c) if _unsafe(c) else c for c in text)
+
+
+def _json_escaped(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON spells characters beyond the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_text(value: object) -> str:
+    """``value`` as one line of JSON that is exact and safe on a terminal.
+
+    ``json.dumps`` escapes C0 controls but writes DEL, C1 controls, format
+    characters (U+202E, zero-width ones), U+2028/U+2029 and lone surrogates
+    raw. Those are written as ``\\uXXXX`` escapes here: a JSON reader gets
+    exactly the same strings back, Chinese names stay readable (no
+    ``ensure_ascii``), and a terminal that shows the output is never driven
+    by it.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    if text.isprintable():
+        return text
+    # Outside strings JSON has only ASCII punctuation, digits and letters: every
+    # unsafe character is inside a string, where an escape means the same.
+    return "".join(_json_escaped(c) if _unsafe(c) else c for c in text)
+
+
+def _say(*parts: object, sep: str = " ", err: bool = False) -> None:
+    """Print one line of human-readable output (stdout, or stderr with ``err``).
+
+    The one place where such output is made safe: every part goes through
+    :func:`terminal_safe`; ``sep`` (a tab between columns) and the line end
+    are the command line's own.
+    """
+    stream = sys.stderr if err else sys.stdout
+    print(*(terminal_safe(str(part)) for part in parts), sep=sep, file=stream)
+
+
+def _say_json(value: object) -> None:
+    """Print one line of ``--json`` output (see :func:`json_text`)."""
+    print(json_text(value))
+
+
+class _SafeFormatter(logging.Formatter):
+    """Log lines on stderr made safe like :func:`_say` (messages quote the server)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:
+        text = super().formatException(ei)
+        return "\n".join(terminal_safe(line) for line in text.split("\n"))
 
 
 # -------------------------------------------------------------------- formatting
@@ -347,7 +459,9 @@ class Progress:
     """The single updating line on a terminal; silent otherwise.
 
     Fed by engine events; redraws at most ten times a second. :meth:`note`
-    prints a permanent line above it.
+    prints a permanent line above it. Texts are made safe like :func:`_say`
+    (a task's name comes from the server); the carriage return and the
+    erase-line sequence around them are the progress line's own.
     """
 
     def __init__(self, stream: TextIO, enabled: bool) -> None:
@@ -384,7 +498,7 @@ class Progress:
             return
         self._last = now
         width = shutil.get_terminal_size((100, 24)).columns - 1
-        self.stream.write("\r" + text[:width] + "\x1b[K")
+        self.stream.write("\r" + terminal_safe(text)[:width] + "\x1b[K")
         self.stream.flush()
         self._shown = True
 
@@ -397,7 +511,7 @@ class Progress:
     def note(self, text: str) -> None:
         if self.enabled:
             self.clear()
-            self.stream.write(text + "\n")
+            self.stream.write(terminal_safe(text) + "\n")
             self.stream.flush()
 
 
@@ -520,17 +634,112 @@ def _credentials(
     return Credentials(server or "", user or "", password, identity)
 
 
+# ----------------------------------------------------------- the CLI's own calls
+
+
+class ServerTrouble(Exception):
+    """A server call of the command line itself (not the engine's) failed for good.
+
+    Raised by :func:`_call_server` with the error :func:`with_retries` gave
+    up on; ``attempts`` counts the requests made (1: the answer will not
+    change, it was not repeated). Exit code 4 (docs/cli.md).
+    """
+
+    def __init__(self, what: str, error: ApiError, attempts: int) -> None:
+        super().__init__(what, error, attempts)
+        self.what = what
+        self.error = error
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        trouble = classify(self.error)
+        if trouble in (Trouble.UNREACHABLE, Trouble.TLS):
+            head = "server unreachable: "
+        elif trouble in (Trouble.SERVER, Trouble.BACKPRESSURE):
+            head = "server unavailable: "
+        else:
+            head = ""
+        text = f"{head}{self.what} failed"
+        if self.attempts > 1:
+            retries = self.attempts - 1
+            text += f" after {self.attempts} attempts ({retries} "
+            text += "retry)" if retries == 1 else "retries)"
+        return f"{text}: {self.error}"
+
+
+def _retry_policy(settings: Settings) -> RetryPolicy:
+    """The engine's retry rules with the user's *retries* setting (as the engine uses)."""
+    return RetryPolicy(retries=settings.retries)
+
+
+async def _call_server(what: str, call: Callable[[], Awaitable[T]], policy: RetryPolicy) -> T:
+    """``await call()`` with the engine's retries (:func:`with_retries`).
+
+    ``what`` says what the call does (``"listing the projects"``), for the
+    message. A refused login or an ended session propagate as they are (main
+    names them); any other error that survives the retries becomes
+    :class:`ServerTrouble`.
+    """
+    attempts = 0
+
+    async def attempt() -> T:
+        nonlocal attempts
+        attempts += 1
+        return await call()
+
+    try:
+        return await with_retries(attempt, policy)
+    except (Unauthorized, InvalidCredentials, IdentityNotAllowed):
+        raise
+    except ApiError as exc:
+        raise ServerTrouble(what, exc, attempts) from exc
+
+
+async def _all_pages(
+    what: str, fetch: Callable[[str | None], Awaitable[Page[T]]], policy: RetryPolicy
+) -> list[T]:
+    """Every item of a paginated listing: each page retried on its own, the cursors
+    guarded by :class:`PageGuard` (a loop raises ProtocolError ``cursor_loop``)."""
+    guard = PageGuard(what)
+    items: list[T] = []
+    cursor: str | None = None
+    while True:
+        page = await _call_server(what, functools.partial(fetch, cursor), policy)
+        items.extend(page.items)
+        cursor = guard.next_cursor(page)
+        if cursor is None:
+            return items
+
+
+async def _list_projects(client: ApiClient, policy: RetryPolicy) -> list[Project]:
+    return await _all_pages(
+        "listing the projects", lambda cursor: client.projects_page(cursor=cursor), policy
+    )
+
+
+async def _end_session(client: ApiClient) -> None:
+    """Log out on the server; a failure is logged, never the command's outcome.
+
+    Not retried: :meth:`ApiClient.logout` forgets the token at the first
+    attempt (no later call can use it); the server lets it expire.
+    """
+    try:
+        await client.logout()
+    except ApiError as exc:
+        _log.info("server logout failed (the session ends here anyway): %s", exc)
+
+
 # ------------------------------------------------------- commands on the client
 
 
 async def _whoami(client: ApiClient, args: argparse.Namespace) -> int:
-    me = await client.me()
-    print(f"{me.user.name} ({me.user.id}) as {me.user_type}")
+    me = await _call_server("asking who is signed in", client.me, args.policy)
+    _say(f"{me.user.name} ({me.user.id}) as {me.user_type}")
     return EXIT_OK
 
 
 async def _projects(client: ApiClient, args: argparse.Namespace) -> int:
-    async for project in client.iter_projects():
+    for project in await _list_projects(client, args.policy):
         if args.json:
             row = {
                 "id": project.id,
@@ -539,14 +748,14 @@ async def _projects(client: ApiClient, args: argparse.Namespace) -> int:
                 "client": project.client,
                 "period": project.period,
             }
-            print(json.dumps(row, ensure_ascii=False))
+            _say_json(row)
         else:
-            print(f"{project.id}\t{project.code or ''}\t{project.name}")
+            _say(project.id, project.code or "", project.name, sep="\t")
     return EXIT_OK
 
 
 async def _login(client: ApiClient, args: argparse.Namespace) -> int:
-    me = await client.me()
+    me = await _call_server("asking who is signed in", client.me, args.policy)
     loaded = load_settings()
     creds: Credentials = args.creds
     remembered = dataclasses.replace(
@@ -556,11 +765,11 @@ async def _login(client: ApiClient, args: argparse.Namespace) -> int:
         last_identity=me.user_type,
     )
     save_settings(remembered)
-    print(f"logged in to {creds.server} as {me.user.name} ({me.user.id}) as {me.user_type}")
-    print(
+    _say(f"logged in to {creds.server} as {me.user.name} ({me.user.id}) as {me.user_type}")
+    _say(
         "remembered the server, user and identity; no password or token is stored "
         "(give it with MANUSCRIPT_PASSWORD or --password-stdin)",
-        file=sys.stderr,
+        err=True,
     )
     return EXIT_OK
 
@@ -572,24 +781,29 @@ CLIENT_COMMANDS: dict[str, Callable[[ApiClient, argparse.Namespace], Awaitable[i
 }
 
 
-async def _run_client(creds: Credentials, args: argparse.Namespace) -> int:
+async def _run_client(creds: Credentials, settings: Settings, args: argparse.Namespace) -> int:
+    policy = _retry_policy(settings)
     async with ApiClient(creds.server, ca_bundle=args.ca_bundle) as client:
         try:
-            await client.login(creds.user, creds.password, creds.identity)
+            await _call_server(
+                "signing in",
+                lambda: client.login(creds.user, creds.password, creds.identity),
+                policy,
+            )
             args.creds = creds
+            args.policy = policy
             return await CLIENT_COMMANDS[args.command](client, args)
         finally:
-            if client.token is not None:
-                await client.logout()
+            await _end_session(client)
 
 
 def _logout(settings: Settings) -> int:
     if settings.last_user is None and settings.last_identity is None:
-        print("no user was remembered", file=sys.stderr)
+        _say("no user was remembered", err=True)
         return EXIT_OK
     who = f"{settings.last_user}/{settings.last_identity or 'default'}"
     save_settings(dataclasses.replace(settings, last_user=None, last_identity=None))
-    print(f"forgot {who}; no session or password is kept between commands")
+    _say(f"forgot {who}; no session or password is kept between commands")
     return EXIT_OK
 
 
@@ -607,7 +821,11 @@ async def _signed_in(
     service = ExportService(
         settings, paths=paths or app_paths(), options=ServiceOptions(autostart=False)
     )
-    ctx = await service.login(creds.server, creds.user, creds.password, creds.identity)
+    ctx = await _call_server(
+        "signing in",
+        lambda: service.login(creds.server, creds.user, creds.password, creds.identity),
+        _retry_policy(settings),
+    )
     try:
         yield service, ctx
     finally:
@@ -667,7 +885,7 @@ class Runner:
         if self.interrupted:
             # A second Ctrl-C: leave now. The engine is built to survive kill -9.
             self.progress.clear()
-            print(f"{PROG}: stopped at once", file=sys.stderr)
+            _say(f"{PROG}: stopped at once", err=True)
             os._exit(EXIT_PAUSED)
         self.interrupted = True
         if self.service.user is None:
@@ -695,9 +913,9 @@ class Runner:
                 return False
             if not told:
                 owner = self.lock.owner() or {}
-                print(
+                _say(
                     f"{PROG}: waiting for {_who(owner)}, which is running this queue…",
-                    file=sys.stderr,
+                    err=True,
                 )
                 told = True
             await asyncio.sleep(0.2)
@@ -788,28 +1006,28 @@ class Runner:
                 "elapsed_s": round(elapsed, 3),
                 "tasks": [_task_json(t) for t in tasks],
             }
-            print(json.dumps(summary, ensure_ascii=False))
+            _say_json(summary)
         else:
             for task in tasks:
-                print(_describe(task))
+                _say(_describe(task))
             if ran and tasks:
                 rate = received / elapsed if elapsed > 0 else 0.0
-                print(f"received {_size(received)} in {elapsed:.1f} s ({_size(rate)}/s)")
+                _say(f"received {_size(received)} in {elapsed:.1f} s ({_size(rate)}/s)")
         for problem in problems:
-            print(f"{PROG}: {problem}", file=sys.stderr)
+            _say(f"{PROG}: {problem}", err=True)
         paused = [t.id for t in tasks if t.status is TaskStatus.PAUSED]
         if paused:
             ids = " ".join(str(i) for i in paused)
-            print(
+            _say(
                 f"{PROG}: continue with: {PROG} resume {ids} && {PROG} run",
-                file=sys.stderr,
+                err=True,
             )
         failed = [t.id for t in tasks if t.status is TaskStatus.COMPLETED and t.failed]
         for task_id in failed:
-            print(
+            _say(
                 f"{PROG}: task {task_id} has failed files: {PROG} files {task_id} --status "
                 f"failed, or {PROG} retry {task_id} && {PROG} run",
-                file=sys.stderr,
+                err=True,
             )
         return code
 
@@ -847,9 +1065,8 @@ async def _runner(
         runner.lock.release()
 
 
-async def _find_project(client: ApiClient, wanted: str) -> Project:
-    # Whole listings, no early exit: an abandoned async generator would linger.
-    projects = [project async for project in client.iter_projects()]
+async def _find_project(client: ApiClient, wanted: str, policy: RetryPolicy) -> Project:
+    projects = await _list_projects(client, policy)
     for project in projects:
         if project.id == wanted:
             return project
@@ -862,21 +1079,26 @@ async def _find_project(client: ApiClient, wanted: str) -> Project:
     raise UsageError(f"no project {wanted!r} for this identity (see: {PROG} projects)")
 
 
-async def _find_folder(client: ApiClient, project: Project, path: str) -> SelectionItem:
+async def _find_folder(
+    client: ApiClient, project: Project, path: str, policy: RetryPolicy
+) -> SelectionItem:
     names = [part for part in path.strip().strip("/").split("/") if part]
     if not names:
         return SelectionItem(project.id, project.name)
     folder_id = "root"
     for depth, name in enumerate(names):
-        folders = [
-            entry
-            async for entry in client.iter_children(project.id, folder_id)
-            if isinstance(entry, FolderEntry)
-        ]
+        where = "/".join(names[:depth]) or "the top level"
+
+        async def fetch(cursor: str | None, parent: str = folder_id) -> Page[ChildEntry]:
+            return await client.children_page(project.id, parent, cursor=cursor)
+
+        children = await _all_pages(
+            f"listing the folders in {where} of {project.name!r}", fetch, policy
+        )
+        folders = [entry for entry in children if isinstance(entry, FolderEntry)]
         found = next((f for f in folders if f.name == name), None)
         seen = [f.name for f in folders]
         if found is None:
-            where = "/".join(names[:depth]) or "the top level"
             hint = ", ".join(repr(s) for s in seen[:8]) + (", …" if len(seen) > 8 else "")
             raise UsageError(
                 f"no folder {name!r} in {where} of {project.name!r}"
@@ -902,8 +1124,9 @@ def _with_run_settings(settings: Settings, args: argparse.Namespace) -> Settings
 
 
 async def _export(service: ExportService, ctx: UserContext, args: argparse.Namespace) -> int:
-    project = await _find_project(ctx.client, args.project)
-    items = [await _find_folder(ctx.client, project, path) for path in args.folder]
+    policy = _retry_policy(service.settings)
+    project = await _find_project(ctx.client, args.project, policy)
+    items = [await _find_folder(ctx.client, project, path, policy) for path in args.folder]
     items = items or [SelectionItem(project.id, project.name)]
     return await _create_and_run(service, ctx, args, items, _target(args.to), args.name)
 
@@ -918,14 +1141,14 @@ async def _create_and_run(
 ) -> int:
     async with _runner(service, ctx, args) as runner:
         if not await runner.acquire():
-            print(f"{PROG}: stopped before the task was created", file=sys.stderr)
+            _say(f"{PROG}: stopped before the task was created", err=True)
             return EXIT_PAUSED
         task = await service.create_export(items, target, name)
         runner.progress.note(f'task {task.id} "{task.name}" -> {task.target_dir}')
         task = await runner.wait_listing(task.id)
         if task.status is not TaskStatus.WAITING or args.no_run:
             if args.no_run and task.status is TaskStatus.WAITING and not args.json:
-                print(
+                _say(
                     f'task {task.id} "{task.name}": {task.total_files:,} files '
                     f"({_size(task.total_bytes)}) listed, waiting; run it with: {PROG} run"
                 )
@@ -938,12 +1161,12 @@ async def _create_and_run(
 async def _run(service: ExportService, ctx: UserContext, args: argparse.Namespace) -> int:
     async with _runner(service, ctx, args) as runner:
         if not await runner.acquire():
-            print(f"{PROG}: stopped before the queue ran", file=sys.stderr)
+            _say(f"{PROG}: stopped before the queue ran", err=True)
             return EXIT_PAUSED
         await runner.run_queue()
         code = await runner.finish(ran=True)
         if not runner.touched and not args.json:
-            print("nothing to run: the queue has no waiting task")
+            _say("nothing to run: the queue has no waiting task")
         if service.user is not ctx:  # a 401 ended the session
             return code
         others = [
@@ -953,9 +1176,9 @@ async def _run(service: ExportService, ctx: UserContext, args: argparse.Namespac
         ]
         if others:
             ids = " ".join(str(t.id) for t in others)
-            print(
+            _say(
                 f"{PROG}: note: paused tasks were not run ({ids}); resume them first",
-                file=sys.stderr,
+                err=True,
             )
         return code
 
@@ -966,12 +1189,12 @@ async def _tasks(service: ExportService, ctx: UserContext, args: argparse.Namesp
     tasks = await ctx.db.run(ExportStore.list_tasks)
     if args.json:
         for task in tasks:
-            print(json.dumps(_task_json(task, task.id == running), ensure_ascii=False))
+            _say_json(_task_json(task, task.id == running))
         return EXIT_OK
     if not tasks:
-        print("no tasks")
+        _say("no tasks")
         return EXIT_OK
-    print(f"{'ID':>4}  {'STATUS':<12} {'FILES':>15} {'FAILED':>7} {'SIZE':>10}  NAME")
+    _say(f"{'ID':>4}  {'STATUS':<12} {'FILES':>15} {'FAILED':>7} {'SIZE':>10}  NAME")
     for task in tasks:
         done = f"{task.succeeded + task.failed:,}/{task.total_files:,}"
         line = (
@@ -980,7 +1203,7 @@ async def _tasks(service: ExportService, ctx: UserContext, args: argparse.Namesp
         )
         if task.status in (TaskStatus.PAUSED, TaskStatus.CANCELED) and task.reason:
             line += f"  ({_reason(task.reason)})"
-        print(line)
+        _say(line)
     return EXIT_OK
 
 
@@ -994,12 +1217,12 @@ async def _files(service: ExportService, ctx: UserContext, args: argparse.Namesp
         )
         for file in page:
             if args.json:
-                print(json.dumps(_file_json(file), ensure_ascii=False))
+                _say_json(_file_json(file))
             else:
-                line = f"{file.id}\t{_file_state(file)}\t{file.size}\t{file.local_path}"
+                cells: list[object] = [file.id, _file_state(file), file.size, file.local_path]
                 if file.error_code:
-                    line += f"\t{file.error_code}: {file.error_message or ''}"
-                print(line)
+                    cells.append(f"{file.error_code}: {file.error_message or ''}")
+                _say(*cells, sep="\t")
         if len(page) < 1000:
             return EXIT_OK
         after = page[-1].id
@@ -1026,7 +1249,7 @@ async def _do_action(service: ExportService, ctx: UserContext, args: argparse.Na
     command: str = args.command
     if command == "pause":
         await service.pause(task_id)
-        print(f"task {task_id} paused")
+        _say(f"task {task_id} paused")
     elif command == "resume":
         await service.resume(task_id)
         task = await service.task(task_id)
@@ -1040,28 +1263,28 @@ async def _do_action(service: ExportService, ctx: UserContext, args: argparse.Na
                 progress.clear()
             task = await service.task(task_id)
         if task.status is TaskStatus.PAUSED:
-            print(f"{PROG}: paused: {_reason(task.reason)} (task {task_id})", file=sys.stderr)
+            _say(f"{PROG}: paused: {_reason(task.reason)} (task {task_id})", err=True)
             return EXIT_PAUSED
-        print(f"task {task_id} is {task.status.value}; run the queue with: {PROG} run")
+        _say(f"task {task_id} is {task.status.value}; run the queue with: {PROG} run")
     elif command == "cancel":
         await service.cancel(task_id)
-        print(f"task {task_id} canceled; partial data removed, exported files stay")
+        _say(f"task {task_id} canceled; partial data removed, exported files stay")
     elif command == "retry":
         count = await service.retry_failed(task_id)
-        print(f"task {task_id}: {count:,} failed files queued again; run them with: {PROG} run")
+        _say(f"task {task_id}: {count:,} failed files queued again; run them with: {PROG} run")
     elif command == "delete":
         await service.delete(task_id)
-        print(f"task {task_id} deleted from the list; its exported files stay")
+        _say(f"task {task_id} deleted from the list; its exported files stay")
     elif command == "move":
         moved = await service.move(task_id, up=args.direction == "up")
         if moved:
-            print(f"task {task_id} moved {args.direction}")
+            _say(f"task {task_id} moved {args.direction}")
         else:
             edge = "first" if args.direction == "up" else "last"
-            print(f"task {task_id} is already {edge} in the queue")
+            _say(f"task {task_id} is already {edge} in the queue")
     elif command == "report":
         count = await service.failure_report(task_id, _target(args.csv))
-        print(f"task {task_id}: {count:,} failed files written to {_target(args.csv)}")
+        _say(f"task {task_id}: {count:,} failed files written to {_target(args.csv)}")
     return EXIT_OK
 
 
@@ -1099,15 +1322,15 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
         spec = DemoSpec(files_per_project=args.files, large_project_files=0)
         handle = await asyncio.to_thread(start_in_thread, root / "server", demo=spec)
         try:
-            print(
+            _say(
                 f"demo server on {handle.base_url} ({args.files} files per project), "
                 "signed in as demo/demo",
-                file=sys.stderr,
+                err=True,
             )
             paths = AppPaths(root / "app" / "data", root / "app" / "config", root / "app" / "logs")
             creds = Credentials(handle.base_url, "demo", "demo", None)
             async with _signed_in(creds, settings, paths=paths) as (service, ctx):
-                projects = [p async for p in ctx.client.iter_projects()]
+                projects = await _list_projects(ctx.client, _retry_policy(settings))
                 if not projects:
                     raise UsageError("the demo user sees no project")
                 project = projects[0]
@@ -1115,7 +1338,7 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
                 item = SelectionItem(project.id, project.name)
                 code = await _create_and_run(service, ctx, args, [item], target, None)
                 where = target / project.name
-                print(f"the exported files are in {where}", file=sys.stderr)
+                _say(f"the exported files are in {where}", err=True)
                 return code
         finally:
             await asyncio.to_thread(handle.stop)
@@ -1129,7 +1352,7 @@ def _logging(verbosity: int) -> Iterator[None]:
     """Engine logs to stderr (-v info, -vv debug); warnings and errors always."""
     logger = logging.getLogger("manuscript_gui")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_SafeFormatter(f"{PROG}: %(levelname)s %(name)s: %(message)s"))
     level = logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.ERROR
     handler.setLevel(level)
     old_level = logger.level
@@ -1143,11 +1366,32 @@ def _logging(verbosity: int) -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code (docs/cli.md)."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here at the latest
+    except BrokenPipeError:
+        # Whoever read standard output stopped (`files 3 | head`): stop quietly, as
+        # a program killed by SIGPIPE does, and keep Python from complaining when
+        # it flushes stdout at exit (the recipe of Python's signal docs).
+        _drop_stdout()
+        return EXIT_PIPE_CLOSED
+    return code
+
+
+def _drop_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError):  # ValueError: no descriptor (tests)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     loaded = load_settings()
     for problem in loaded.problems:
-        print(f"{PROG}: {problem}", file=sys.stderr)
+        _say(f"{PROG}: {problem}", err=True)
     settings = loaded.settings
     if args.ca_bundle:
         settings = dataclasses.replace(settings, ca_bundle=args.ca_bundle)
@@ -1161,34 +1405,37 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(_demo(settings, args))
             creds = _credentials(args, parser, settings)
             if args.command in CLIENT_COMMANDS:
-                return asyncio.run(_run_client(creds, args))
+                return asyncio.run(_run_client(creds, settings, args))
             return asyncio.run(_run_service(creds, settings, args))
         except KeyboardInterrupt:
-            print(f"{PROG}: interrupted", file=sys.stderr)
+            _say(f"{PROG}: interrupted", err=True)
             return EXIT_PAUSED
         except InvalidCredentials:
-            print(f"{PROG}: login refused: wrong user name or password", file=sys.stderr)
+            _say(f"{PROG}: login refused: wrong user name or password", err=True)
             return EXIT_UNREACHABLE
         except Unauthorized as exc:  # the session died under one of our own requests
-            print(f"{PROG}: login expired: {exc}", file=sys.stderr)
+            _say(f"{PROG}: login expired: {exc}", err=True)
             return EXIT_UNREACHABLE
         except IdentityNotAllowed as exc:
-            print(f"{PROG}: login refused: {exc}", file=sys.stderr)
+            _say(f"{PROG}: login refused: {exc}", err=True)
+            return EXIT_UNREACHABLE
+        except ServerTrouble as exc:
+            _say(f"{PROG}: {exc}", err=True)
             return EXIT_UNREACHABLE
         except NetworkError as exc:
-            print(f"{PROG}: server unreachable: {exc}", file=sys.stderr)
+            _say(f"{PROG}: server unreachable: {exc}", err=True)
             return EXIT_UNREACHABLE
         except ApiError as exc:
-            print(f"{PROG}: {exc}", file=sys.stderr)
+            _say(f"{PROG}: {exc}", err=True)
             return EXIT_UNREACHABLE
         except (UsageError, ActionError) as exc:
-            print(f"{PROG}: {exc}", file=sys.stderr)
+            _say(f"{PROG}: {exc}", err=True)
             return EXIT_USAGE
         except StorageError as exc:
-            print(f"{PROG}: {exc}", file=sys.stderr)
+            _say(f"{PROG}: {exc}", err=True)
             return EXIT_FAILED
         except ValueError as exc:  # a bad --ca-bundle, a malformed --server
-            print(f"{PROG}: {exc}", file=sys.stderr)
+            _say(f"{PROG}: {exc}", err=True)
             return EXIT_USAGE
 
 

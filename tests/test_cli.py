@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from manuscript_gui.cli import Progress, QueueLock, main
-from manuscript_gui.config import app_paths
+from manuscript_gui.config import Settings, app_paths, save_settings
 from manuscript_gui.core.events import ListingProgress, TaskProgress
 from manuscript_gui.reference_server import ServerHandle
 from tests.e2e.helpers import (
@@ -130,10 +130,12 @@ def test_unreachable_server_exits_4(
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setenv("MANUSCRIPT_SERVER", f"http://127.0.0.1:{port}")
+    save_settings(Settings(retries=1))  # refused connections are retried like the engine's
     assert main(["whoami"]) == 4
-    assert "server unreachable" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "server unreachable: signing in failed after 2 attempts (1 retry)" in err
     assert main(["run"]) == 4
-    assert "server unreachable" in capsys.readouterr().err
+    assert "server unreachable: signing in failed after 2 attempts" in capsys.readouterr().err
 
 
 def test_password_from_stdin(

@@ -6,9 +6,20 @@ known up front and a resume asks for exactly the bytes seen at creation.
 
 Listing walks the selected trees breadth-first with a few folders in flight
 (bounded concurrency), following every cursor, retrying transient errors with
-back-off, and writes files in batches so a 100k-file task never sits in
+back-off (:func:`~manuscript_gui.core.retry.with_retries`, the engine's
+rules), and writes files in batches so a 100k-file task never sits in
 memory as rows. A crash while listing leaves the task ``initializing``; the
 next start deletes its partial rows and lists again from scratch.
+
+A listing always ends, whatever the server sends:
+
+- each folder id is listed at most once per project. A folder that shows up
+  again (listed inside itself, under the id ``root``, or in two places) is
+  logged and skipped: its files are exported once, under the place where it
+  was met first;
+- every folder's pages go through a :class:`~manuscript_gui.net.PageGuard`:
+  a cursor sent twice, or endless empty pages, pause the task *listing
+  failed* with the guard's message (``cursor_loop``).
 
 Local layout: ``<export folder>/<project name>/<folder path>/<file name>``,
 every segment made safe by :class:`PathAllocator` (collisions, including
@@ -28,7 +39,7 @@ from typing import Any, TypeVar
 from manuscript_gui.core.dbthread import AsyncStore
 from manuscript_gui.core.events import EventBus, ListingProgress
 from manuscript_gui.core.paths import PathAllocator
-from manuscript_gui.core.retry import RetryPolicy, ServerHealth, Trouble, classify
+from manuscript_gui.core.retry import RetryPolicy, ServerHealth, Trouble, classify, with_retries
 from manuscript_gui.core.task_manager import STAGING_DIR
 from manuscript_gui.net import (
     ApiClient,
@@ -38,6 +49,8 @@ from manuscript_gui.net import (
     FolderEntry,
     Forbidden,
     NotFound,
+    PageGuard,
+    ProtocolError,
 )
 from manuscript_gui.storage import ExportStore, FileError, NewFile, StopReason, TaskRecord
 
@@ -112,6 +125,9 @@ class _Walk:
 
     allocator: PathAllocator = field(default_factory=PathAllocator)
     seen: set[str] = field(default_factory=set)
+    """Remote ids of the files met so far (a file reached twice is exported once)."""
+    folders: set[tuple[str, str]] = field(default_factory=set)
+    """``(project id, folder id)`` of every folder queued so far (``root`` included)."""
     buffer: list[NewFile] = field(default_factory=list)
     found: int = 0
     found_bytes: int = 0
@@ -146,6 +162,15 @@ async def list_task_files(
     walk.allocator.reserve("", STAGING_DIR)
     queue: asyncio.Queue[tuple[str, str, str, str]] = asyncio.Queue()
     for item in normalize_selection(items):
+        if (item.project_id, item.folder_id) in walk.folders:
+            _log.info(
+                "task %s: folder %r of project %r was chosen twice; listed once",
+                task.id,
+                item.folder_id,
+                item.project_id,
+            )
+            continue
+        walk.folders.add((item.project_id, item.folder_id))
         local = walk.allocator.folder("", f"project:{item.project_id}", item.project_name)
         remote = "/" + item.project_name
         for i, name in enumerate(item.folder_path):
@@ -155,44 +180,13 @@ async def list_task_files(
         queue.put_nowait((item.project_id, item.folder_id, local, remote))
 
     async def call_with_retry(what: str, call: Callable[[], Awaitable[T]]) -> T:
-        tries = 0
-        rate_mark: tuple[int, float] | None = None
-        while True:
-            try:
-                result = await call()
-            except ApiError as exc:
-                trouble = classify(exc)
-                if trouble is Trouble.SESSION:
-                    raise ListingStopped(StopReason.LOGIN_EXPIRED, exc.message) from exc
-                if isinstance(exc, Forbidden | NotFound):
-                    raise ListingStopped(
-                        StopReason.LISTING_FAILED, f"{what}: {exc.message}"
-                    ) from exc
-                if trouble is Trouble.BACKPRESSURE:
-                    if rate_mark is None or not health.down_since(rate_mark):
-                        rate_mark = health.mark()
-                    elif health.waited(rate_mark) > policy.rate_limit_patience:
-                        raise ListingStopped(
-                            StopReason.SERVER_UNAVAILABLE, f"{what}: {exc}"
-                        ) from exc
-                    await sleep(policy.delay(1, exc))
-                    continue
-                tries += 1
-                if trouble in (Trouble.SERVER, Trouble.UNREACHABLE, Trouble.ANSWER) and (
-                    tries <= policy.retries
-                ):
-                    await sleep(policy.delay(tries, exc))
-                    continue
-                reason = {
-                    Trouble.UNREACHABLE: StopReason.SERVER_UNREACHABLE,
-                    Trouble.TLS: StopReason.SERVER_UNREACHABLE,
-                    Trouble.SERVER: StopReason.SERVER_UNAVAILABLE,
-                }.get(trouble, StopReason.LISTING_FAILED)
-                raise ListingStopped(reason, f"{what}: {exc}") from exc
-            health.success()
-            return result
+        try:
+            return await with_retries(call, policy, sleep=sleep, health=health)
+        except ApiError as exc:
+            raise _stopped(what, exc) from exc
 
     async def list_folder(project_id: str, folder_id: str, local: str, remote: str) -> None:
+        guard = PageGuard(remote)
         cursor: str | None = None
         while True:
             page = await call_with_retry(
@@ -201,6 +195,18 @@ async def list_task_files(
             )
             for entry in page.items:
                 if isinstance(entry, FolderEntry):
+                    if (project_id, entry.id) in walk.folders:
+                        # Listed inside itself, under "root", or in two places: once is
+                        # enough, and following it again would never end.
+                        _log.warning(
+                            "task %s: %s lists folder %r (%r) again; it is listed once",
+                            task.id,
+                            remote,
+                            entry.id,
+                            entry.name,
+                        )
+                        continue
+                    walk.folders.add((project_id, entry.id))
                     sub = walk.allocator.folder(local, entry.id, entry.name)
                     queue.put_nowait((project_id, entry.id, sub, f"{remote}/{entry.name}"))
                 elif isinstance(entry, FileEntry) and entry.id not in walk.seen:
@@ -213,9 +219,12 @@ async def list_task_files(
             if len(walk.buffer) >= INSERT_BATCH:
                 batch, walk.buffer = walk.buffer, []
                 await db.run(ExportStore.insert_files, task.id, batch)
-            if page.next_cursor is None:
+            try:
+                cursor = guard.next_cursor(page)
+            except ProtocolError as exc:  # cursor_loop: the folder's pages would never end
+                raise ListingStopped(StopReason.LISTING_FAILED, exc.message) from exc
+            if cursor is None:
                 return
-            cursor = page.next_cursor
 
     async def worker() -> None:
         while True:
@@ -257,6 +266,22 @@ async def list_task_files(
             walk.allocator.over_budget,
         )
     return walk.found
+
+
+def _stopped(what: str, exc: ApiError) -> ListingStopped:
+    """Why the listing stops after *exc* (what :func:`with_retries` finally raised)."""
+    trouble = classify(exc)
+    if trouble is Trouble.SESSION:
+        return ListingStopped(StopReason.LOGIN_EXPIRED, exc.message)
+    if isinstance(exc, Forbidden | NotFound):
+        return ListingStopped(StopReason.LISTING_FAILED, f"{what}: {exc.message}")
+    reason = {
+        Trouble.BACKPRESSURE: StopReason.SERVER_UNAVAILABLE,
+        Trouble.UNREACHABLE: StopReason.SERVER_UNREACHABLE,
+        Trouble.TLS: StopReason.SERVER_UNREACHABLE,
+        Trouble.SERVER: StopReason.SERVER_UNAVAILABLE,
+    }.get(trouble, StopReason.LISTING_FAILED)
+    return ListingStopped(reason, f"{what}: {exc}")
 
 
 #: Stands in for the sha256 of a file the listing could not describe (never compared:

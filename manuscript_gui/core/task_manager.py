@@ -697,6 +697,9 @@ class TaskManager:
                 result, error, ticket = await self._attempt(client, record, handle)
             except OSError as exc:
                 return self._local_failure(record, attempt, exc, part)
+            except ValueError as exc:  # an id no request can carry (a row from before
+                # the listing refused such ids): the file cannot be asked for
+                return self._failed(record, attempt, FileError.BAD_LISTING, str(exc))
             if error is not None:
                 trouble = classify(error)
                 if trouble is Trouble.SESSION:

@@ -9,7 +9,13 @@ this package, not from its modules::
             ...
 """
 
-from manuscript_gui.net.client import DEFAULT_TIMEOUTS, ApiClient, Timeouts
+from manuscript_gui.net.client import (
+    DEFAULT_TIMEOUTS,
+    MAX_EMPTY_PAGES,
+    ApiClient,
+    PageGuard,
+    Timeouts,
+)
 from manuscript_gui.net.errors import (
     ApiError,
     BadRequest,
@@ -55,6 +61,7 @@ from manuscript_gui.net.throttle import BandwidthLimiter
 
 __all__ = [
     "DEFAULT_TIMEOUTS",
+    "MAX_EMPTY_PAGES",
     "ApiClient",
     "ApiError",
     "BadFileEntry",
@@ -82,6 +89,7 @@ __all__ = [
     "NetworkTimeout",
     "NotFound",
     "Page",
+    "PageGuard",
     "Project",
     "ProtocolError",
     "RateLimited",

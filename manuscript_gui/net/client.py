@@ -67,7 +67,7 @@ from manuscript_gui.net.transport import LeanTransport, connect_host, lean_appli
 if TYPE_CHECKING:
     from _hashlib import HASH
 
-__all__ = ["DEFAULT_TIMEOUTS", "ApiClient", "Timeouts"]
+__all__ = ["DEFAULT_TIMEOUTS", "MAX_EMPTY_PAGES", "ApiClient", "PageGuard", "Timeouts"]
 
 T = TypeVar("T")
 
@@ -149,8 +149,72 @@ DEFAULT_TIMEOUTS: Final = Timeouts()
 
 
 def _segment(value: str) -> str:
-    # Ids are opaque: "/", "?", "%" or ".." inside one must not change the path.
+    """``value`` as one URL path segment (ids are opaque: ``/``, ``?``, ``%`` are quoted).
+
+    Raises:
+        ValueError: ``value`` is empty, ``.`` or ``..``. Quoting leaves those
+            as they are, and URL normalisation (httpx's too) removes dot
+            segments, so ``/files/../versions/1/content`` would address
+            another resource. The models never produce such an id
+            (``net/models.py``); this is the last line of defence.
+    """
+    if value in ("", ".", ".."):
+        raise ValueError(f"{value!r} is not a usable id: it would change the request path")
     return quote(value, safe="")
+
+
+class PageGuard:
+    """Ends a paginated listing that would never end; one guard per listing.
+
+    Every page of one listing goes through :meth:`next_cursor`, in order. A
+    server that repeats a cursor (the same one again, or a cycle) or keeps
+    sending pages with no items but a fresh cursor would otherwise be
+    followed forever. Used by :meth:`ApiClient.iter_projects`,
+    :meth:`ApiClient.iter_children` and every caller that pages with
+    :meth:`ApiClient.projects_page` / :meth:`ApiClient.children_page` itself
+    (the task listing, the command line's lookups).
+
+    Args:
+        what: names the listing in the error message (``"projects"``, a folder path).
+        max_empty_pages: pages in a row with no items and a next cursor that
+            count as a loop (default :data:`MAX_EMPTY_PAGES`).
+    """
+
+    __slots__ = ("_empty_run", "_max_empty", "_seen", "what")
+
+    def __init__(self, what: str, *, max_empty_pages: int = MAX_EMPTY_PAGES) -> None:
+        if max_empty_pages < 1:
+            raise ValueError("max_empty_pages must be at least 1")
+        self.what = what
+        self._max_empty = max_empty_pages
+        self._seen: set[str] = set()
+        self._empty_run = 0
+
+    def next_cursor(self, page: Page[Any]) -> str | None:
+        """The cursor to ask for after ``page``; ``None`` when the listing is complete.
+
+        Raises:
+            ProtocolError: code ``cursor_loop`` (permanent) when ``page`` carries
+                a cursor this listing already had, or is the
+                ``max_empty_pages``-th page in a row without items.
+        """
+        cursor = page.next_cursor
+        if cursor is None:
+            return None
+        if cursor in self._seen:
+            raise ProtocolError(
+                f"{self.what}: the server sent cursor {cursor[:40]!r} twice; "
+                "the list would never end",
+                code="cursor_loop",
+            )
+        self._seen.add(cursor)
+        self._empty_run = 0 if page.items else self._empty_run + 1
+        if self._empty_run >= self._max_empty:
+            raise ProtocolError(
+                f"{self.what}: {self._empty_run} empty pages in a row; the list would never end",
+                code="cursor_loop",
+            )
+        return cursor
 
 
 def _is_loopback(host: str) -> bool:
@@ -406,29 +470,15 @@ class ApiClient:
     async def _paginate(
         self, fetch: Callable[[str | None], Awaitable[Page[T]]], what: str
     ) -> AsyncIterator[T]:
-        seen: set[str] = set()
+        guard = PageGuard(what)
         cursor: str | None = None
-        empty_run = 0
         while True:
             page = await fetch(cursor)
             for item in page.items:
                 yield item
-            cursor = page.next_cursor
+            cursor = guard.next_cursor(page)
             if cursor is None:
                 return
-            if cursor in seen:
-                raise ProtocolError(
-                    f"{what}: the server sent cursor {cursor[:40]!r} twice; "
-                    "the list would never end",
-                    code="cursor_loop",
-                )
-            seen.add(cursor)
-            empty_run = 0 if page.items else empty_run + 1
-            if empty_run >= MAX_EMPTY_PAGES:
-                raise ProtocolError(
-                    f"{what}: {empty_run} empty pages in a row; the list would never end",
-                    code="cursor_loop",
-                )
 
     @staticmethod
     def _page_params(cursor: str | None, limit: int | None) -> dict[str, str | int]:

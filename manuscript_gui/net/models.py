@@ -41,15 +41,24 @@ page               items (a list), nextCursor (a         --
                    non-empty string or null)
 =================  ====================================  ==============================
 
+Ids are opaque strings that go into URL paths as one segment each; an id is
+*usable* when it is a non-empty string with no lone surrogate (it could not be
+encoded into a URL) that is not ``.`` or ``..`` (URL normalisation removes
+dot segments, so ``/files/../versions/1/content`` would address another
+resource).
+
 Listing decisions: a folder entry without a usable id cannot be listed, and
 dropping it would silently lose everything under it, so the page fails. An
-entry whose ``kind`` is a string other than ``folder``/``file`` is skipped
-(logged): the contract knows only those two, and a newer server's new kinds
-(links, shortcuts) are not files this client could download. An entry with no
-``kind`` at all, or one that is not a JSON object, could be a folder, so the
-page fails. Unknown extra fields are ignored so a newer server keeps working.
-Names are kept exactly as sent (hostile ones included); making them safe on
-disk is core's job.
+entry whose ``kind`` is a string other than ``folder``/``file`` (a newer
+server's links or shortcuts) becomes a :class:`BadFileEntry` ("the server
+lists an item of unknown kind 'x'; it cannot be exported"): the contract knows
+only those two kinds, this client cannot download anything else, and skipping
+it would let an export say "completed" with that item missing and nothing
+said. An entry with no ``kind`` at all, or one that is not a JSON object,
+could be a folder, so the page fails. Unknown extra fields are ignored so a
+newer server keeps working. Names are kept exactly as sent (hostile ones
+included); making them safe on disk (core) and on a terminal (the command
+line) is the job of those layers.
 """
 
 from __future__ import annotations
@@ -222,7 +231,7 @@ class _Fields:
         # Ids go into URL paths; an empty one would silently address the parent.
         value = self.require(key)
         if not _is_id(value):
-            raise self._fail(key, "a non-empty string id", value)
+            raise self._fail(key, "a non-empty string id other than '.' and '..'", value)
         return value
 
     def nullable_text(self, key: str) -> str | None:
@@ -277,13 +286,13 @@ class _Fields:
         return parsed
 
     def opt_id(self, key: str) -> str | None:
-        """An optional id: ``None`` unless a non-empty string."""
+        """An optional id: ``None`` unless usable (see the module docstring)."""
         value = self._data.get(key)
         if value is None:
             return None
         if _is_id(value):
             return value
-        self._ignored(key, "a non-empty string id or null")
+        self._ignored(key, "a usable string id or null")
         return None
 
     def display_name(self, key: str, fallback: str) -> str:
@@ -299,9 +308,19 @@ class _Fields:
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+#: Ids that are URL dot segments: normalisation would remove them from the path.
+_DOT_SEGMENTS = frozenset({".", ".."})
+
+
 def _is_id(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is a usable id (see the module docstring)."""
     # A lone surrogate (JSON "\ud800") cannot be encoded into a URL: not a usable id.
-    return isinstance(value, str) and value != "" and not _LONE_SURROGATE.search(value)
+    return (
+        isinstance(value, str)
+        and value != ""
+        and value not in _DOT_SEGMENTS
+        and not _LONE_SURROGATE.search(value)
+    )
 
 
 def _clean(text: str) -> str:
@@ -489,14 +508,17 @@ class FileEntry:
 
 @dataclass(frozen=True, slots=True)
 class BadFileEntry:
-    """A file entry of a folder listing that lacks a field the export needs.
+    """An item of a folder listing that the export cannot fetch.
 
-    The export cannot fetch it (no usable ``id``, ``name``, ``version``,
-    ``size`` or ``sha256``), so that one file fails with ``problem`` while the
-    rest of the listing goes on. ``id`` and ``name`` are what the entry gave,
-    when usable (a string id that is not empty; a string name), else ``None``.
-    ``problem`` is an English sentence naming the field(s) and what was sent,
-    e.g. ``the server's listing gives no valid size for this file (got '12')``.
+    Either a file entry that lacks a field the export needs (no usable
+    ``id``, ``name``, ``version``, ``size`` or ``sha256``), or an item of a
+    ``kind`` other than ``folder``/``file``. That one item fails with
+    ``problem`` while the rest of the listing goes on. ``id`` and ``name`` are
+    what the entry gave, when usable (a usable id, see the module docstring;
+    a string name), else ``None``. ``problem`` is an English sentence naming
+    what was wrong and what was sent, e.g. ``the server's listing gives no
+    valid size for this file (got '12')`` or ``the server lists an item of
+    unknown kind 'shortcut'; it cannot be exported``.
     """
 
     id: str | None
@@ -547,8 +569,18 @@ def _file_problem(f: _Fields) -> str | None:
     return f"the server's listing gives {joined} for this file"
 
 
-def _parse_child(f: _Fields) -> ChildEntry | None:
-    """One children item; ``None`` for an item of an unknown kind (skipped)."""
+def _bad_entry(f: _Fields, problem: str) -> BadFileEntry:
+    file_id, name = f.get("id"), f.get("name")
+    f.note(f"{f.path}: {problem}")
+    return BadFileEntry(
+        id=file_id if _is_id(file_id) else None,
+        name=_clean(name) if isinstance(name, str) else None,
+        problem=problem,
+    )
+
+
+def _parse_child(f: _Fields) -> ChildEntry:
+    """One children item (an item of an unknown kind is a :class:`BadFileEntry`)."""
     kind = f.text("kind")
     if kind == "folder":
         folder_id = f.id("id")
@@ -560,13 +592,7 @@ def _parse_child(f: _Fields) -> ChildEntry | None:
     if kind == "file":
         problem = _file_problem(f)
         if problem is not None:
-            file_id, name = f.get("id"), f.get("name")
-            f.note(f"{f.path}: {problem}")
-            return BadFileEntry(
-                id=file_id if _is_id(file_id) else None,
-                name=_clean(name) if isinstance(name, str) else None,
-                problem=problem,
-            )
+            return _bad_entry(f, problem)
         return FileEntry(
             id=f.id("id"),
             name=f.text("name"),
@@ -576,8 +602,9 @@ def _parse_child(f: _Fields) -> ChildEntry | None:
             content_type=f.opt_text("contentType"),
             updated_at=f.opt_timestamp("updatedAt"),
         )
-    f.note(f"{f.where('kind')}: unknown kind {kind!r}, entry skipped")
-    return None
+    return _bad_entry(
+        f, f"the server lists an item of unknown kind {_show(kind)}; it cannot be exported"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -668,19 +695,18 @@ def parse_children_page(data: object) -> Page[ChildEntry]:
     """Validate one ``GET .../children`` page.
 
     Items are :class:`FolderEntry`, :class:`FileEntry`, or
-    :class:`BadFileEntry` for a file entry without a needed field; entries of
-    an unknown ``kind`` are left out. Raises ProtocolError (``bad_field``) for
-    a page that is not one (``items`` not a list, a bad ``nextCursor``), an
-    item that is not an object or has no string ``kind``, and a folder without
-    a usable id.
+    :class:`BadFileEntry` for a file entry without a needed field and for an
+    item of an unknown ``kind``, in the server's order. Raises ProtocolError
+    (``bad_field``) for a page that is not one (``items`` not a list, a bad
+    ``nextCursor``), an item that is not an object or has no string ``kind``,
+    and a folder without a usable id.
     """
     notes = _Notes()
     f = _Fields(data, "children", notes)
-    parsed = (
+    items = tuple(
         _parse_child(f.child(item, f"children.items[{i}]"))
         for i, item in enumerate(f.array("items"))
     )
-    items = tuple(item for item in parsed if item is not None)
     page = Page(items=items, next_cursor=_next_cursor(f))
     notes.log("children page")
     return page

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import re
 import ssl
 import urllib.request
@@ -181,6 +182,22 @@ def _refused(exc: h11.RemoteProtocolError, h11conn: h11.Connection, where: str) 
     return MalformedResponse(f"{exc} (in the {where})")
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _close_opened(
+    opening: asyncio.Future[tuple[asyncio.StreamReader, asyncio.StreamWriter]],
+) -> None:
+    """Close a connection that finished opening after its request was cancelled."""
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result()[1].transport.abort()
+
+
 class _Conn:
     __slots__ = ("idle_since", "reader", "reused", "writer")
 
@@ -245,6 +262,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
         self._scheme = origin.scheme
         self._raw_host = origin.raw_host
         self._host = connect_host(origin)
+        self._ip_literal = _is_ip(self._host)
         self._port = origin.port or _DEFAULT_PORT[origin.scheme]
         self._ssl: ssl.SSLContext | None = None
         if origin.scheme == "https":
@@ -265,18 +283,16 @@ class LeanTransport(httpx.AsyncBaseTransport):
 
     async def _connect(self, request: httpx.Request) -> _Conn:
         limit = _timeout(request, "connect")
+        opening = asyncio.ensure_future(self._open(limit))
         try:
-            async with asyncio.timeout(limit):
-                reader, writer = await asyncio.open_connection(
-                    self._host,
-                    self._port,
-                    ssl=self._ssl,
-                    server_hostname=self._host if self._ssl is not None else None,
-                    limit=STREAM_LIMIT,
-                    # Like anyio (httpcore): a dead IPv6 route must not eat the
-                    # whole connect timeout before IPv4 is tried.
-                    happy_eyeballs_delay=0.25,
-                )
+            # Shielded: a cancelled request (pause, cancel, a listing stopped) must
+            # not cancel the connect itself. Python 3.11's happy-eyeballs race
+            # leaks the sockets of a connect cancelled half-way; left to finish
+            # (bounded by the connect timeout), what it opens is closed here.
+            reader, writer = await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            opening.add_done_callback(_close_opened)
+            raise
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(
                 f"connecting to {self._host}:{self._port} timed out"
@@ -284,6 +300,20 @@ class LeanTransport(httpx.AsyncBaseTransport):
         except OSError as exc:  # ssl.SSLError included
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
         return _Conn(reader, writer)
+
+    async def _open(self, limit: float | None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        async with asyncio.timeout(limit):
+            return await asyncio.open_connection(
+                self._host,
+                self._port,
+                ssl=self._ssl,
+                server_hostname=self._host if self._ssl is not None else None,
+                limit=STREAM_LIMIT,
+                # Like anyio (httpcore): a dead IPv6 route must not eat the whole
+                # connect timeout before IPv4 is tried. An IP literal has one
+                # address: no race to run.
+                happy_eyeballs_delay=None if self._ip_literal else 0.25,
+            )
 
     async def _acquire(self, request: httpx.Request) -> _Conn:
         if self._closed:

@@ -160,6 +160,22 @@ Fault knobs (all off by default):
     A list of file ids (or null = none): their content requests always get the
     ``errorStatus`` answer (with ``retryAfterS``), other files are served: one
     broken file on a healthy server.
+``failOnce``
+    true/false (null = false): every distinct ``/api/v1`` request other than
+    ``/api/v1/auth/*`` (the same method, path and query string) gets the
+    ``errorStatus`` answer (with ``retryAfterS``) the first time the server
+    sees it, and is served normally from then on -- a flaky server on which
+    one retry of every request succeeds. Setting the knob (to any value)
+    and ``reset`` forget which requests were seen.
+``cursorLoop``
+    ``"repeat"``, ``"empty"`` or null: paginated listings (``/api/v1/projects``
+    and ``.../children``) never end. ``"repeat"``: every page's ``nextCursor``
+    is ``"loop-repeat"``, and a request with that cursor gets the first page
+    again (a cursor that never advances). ``"empty"``: the real pages are
+    served, but the last one carries a cursor ``"loop-empty-<n>"`` and a
+    request with such a cursor gets no items and a fresh one (``n`` counts
+    up): endless empty pages. Those cursors are only understood while the
+    knob is on (400 ``bad_request`` otherwise, like any unknown cursor).
 
 While ``bandwidthBps``, ``dropRate``, ``trickleIntervalS`` or
 ``contentEncoding`` is on, bodies are written by Python in chunks. Otherwise

@@ -197,6 +197,10 @@ class ServerApp:
         self.entry_overrides: dict[tuple[str, str], dict[str, Any]] = {}
         self.rng = random.Random()
         self._logins = 0
+        #: Requests seen while ``failOnce`` is on (``"METHOD /path?query"``).
+        self.failed_once: set[str] = set()
+        #: Fresh cursors handed out while ``cursorLoop`` is ``"empty"``.
+        self._loop_pages = 0
 
     def build(self) -> web.Application:
         # Admin bodies carry whole files (base64 in JSON), hence the large cap.
@@ -240,7 +244,10 @@ class ServerApp:
                     faults.error_rate > 0
                     and not path.startswith("/api/v1/auth/")
                     and self.rng.random() < faults.error_rate
-                ) or (faults.error_files and _content_file_id(path) in faults.error_files):
+                ) or (
+                    (faults.error_files and _content_file_id(path) in faults.error_files)
+                    or (faults.fail_once and self._first_time(request))
+                ):
                     status = faults.error_status
                     retry = faults.retry_after_s
                     raise ApiError(
@@ -267,6 +274,45 @@ class ServerApp:
         except Exception:
             log.exception("unexpected error on %s %s", request.method, request.path)
             return error_response(500, "internal_error", "unexpected server error")
+
+    def _first_time(self, request: web.Request) -> bool:
+        """``failOnce``: whether this API request (not a login/logout) is new; notes it."""
+        if request.path.startswith("/api/v1/auth/"):
+            return False
+        key = f"{request.method} {request.path_qs}"
+        if key in self.failed_once:
+            return False
+        self.failed_once.add(key)
+        return True
+
+    def _loop_request(self, cursor: str | None) -> tuple[web.Response | None, str | None]:
+        """``cursorLoop``: ``(answer, cursor)`` for a listing request.
+
+        ``answer`` is the whole answer to a cursor of the ``"empty"`` loop (no
+        items, a fresh cursor), else None; ``cursor`` is the cursor to serve
+        (None, the first page, for the ``"repeat"`` loop's cursor).
+        """
+        loop = self.faults.cursor_loop
+        if loop is None or cursor is None or not cursor.startswith("loop-"):
+            return None, cursor
+        if loop == "empty" and cursor.startswith("loop-empty-"):
+            return json_response({"items": [], "nextCursor": self._fresh_loop_cursor()}), None
+        if loop == "repeat" and cursor == "loop-repeat":
+            return None, None
+        raise ApiError(400, "bad_request", "invalid cursor")
+
+    def _fresh_loop_cursor(self) -> str:
+        self._loop_pages += 1
+        return f"loop-empty-{self._loop_pages}"
+
+    def _loop_cursor(self, next_cursor: str | None) -> str | None:
+        """``cursorLoop``: the ``nextCursor`` a page carries instead of ``next_cursor``."""
+        loop = self.faults.cursor_loop
+        if loop == "repeat":
+            return "loop-repeat"
+        if loop == "empty" and next_cursor is None:
+            return self._fresh_loop_cursor()
+        return next_cursor
 
     def _auth(self, request: web.Request) -> Session:
         header = request.headers.get("Authorization", "")
@@ -401,6 +447,9 @@ class ServerApp:
     async def list_projects(self, request: web.Request) -> web.StreamResponse:
         session = self._auth(request)
         limit, cursor = self._page_args(request)
+        looped, cursor = self._loop_request(cursor)
+        if looped is not None:
+            return looped
         scope = "projects"
         projects = sorted(
             self.store.visible_projects(session.user.id, session.user_type),
@@ -415,6 +464,7 @@ class ServerApp:
         page = projects[start : start + limit]
         more = start + limit < len(projects)
         next_cursor = _encode_cursor(scope, (page[-1].name, page[-1].id)) if more else None
+        next_cursor = self._loop_cursor(next_cursor)
         return json_response({"items": self._listed(page), "nextCursor": next_cursor})
 
     async def list_children(self, request: web.Request) -> web.StreamResponse:
@@ -429,6 +479,9 @@ class ServerApp:
             if folder is None or folder.project_id != project_id:
                 raise ApiError(404, "not_found", f"no folder {folder_id!r} in this project")
         limit, cursor = self._page_args(request)
+        looped, cursor = self._loop_request(cursor)
+        if looped is not None:
+            return looped
         # The scope ties a cursor to the listing it came from.
         scope = f"children:{project_id}:{folder_id or 'root'}"
         after = None
@@ -438,11 +491,9 @@ class ServerApp:
                 raise ApiError(400, "bad_request", "invalid cursor")
             after = (int(key[0]), str(key[1]), str(key[2]))
         nodes, last = self.store.children_of(project_id, folder_id).page(after, limit)
+        next_cursor = None if last is None else _encode_cursor(scope, last)
         return json_response(
-            {
-                "items": self._listed(nodes),
-                "nextCursor": None if last is None else _encode_cursor(scope, last),
-            }
+            {"items": self._listed(nodes), "nextCursor": self._loop_cursor(next_cursor)}
         )
 
     def _listed(self, nodes: Sequence[Project | Folder | FileEntry]) -> list[dict[str, object]]:
@@ -685,11 +736,14 @@ class ServerApp:
             self.faults = self.faults.merged(body)
         except FaultError as exc:
             raise ApiError(400, "bad_request", str(exc)) from None
+        if isinstance(body, dict) and "failOnce" in body:
+            self.failed_once.clear()
         return json_response(self.faults.to_json())
 
     async def admin_reset(self, request: web.Request) -> web.StreamResponse:
         self.faults = Faults()
         self.entry_overrides.clear()
+        self.failed_once.clear()
         return json_response(self.faults.to_json())
 
     async def _set_entry(self, request: web.Request, kind: str, exists: bool) -> web.Response:

@@ -20,6 +20,9 @@ DEFAULT_ERROR_STATUS = 503
 #: The only ``contentEncoding`` the server knows how to apply.
 CONTENT_ENCODINGS = ("gzip",)
 
+#: Values of ``cursorLoop``: listings whose cursor never advances.
+CURSOR_LOOPS = ("repeat", "empty")
+
 
 class FaultError(ValueError):
     """An update that names an unknown knob or a value out of range."""
@@ -108,6 +111,11 @@ class Faults:
     error_files: frozenset[str] = frozenset()
     #: Content requests answer 200 with an HTML sign-in page (a proxy's).
     html_content: bool = False
+    #: Listings never end: ``"repeat"`` (one nextCursor forever) or ``"empty"``
+    #: (endless empty pages, each with a fresh cursor); None: off.
+    cursor_loop: str | None = None
+    #: Each distinct API request fails once with ``errorStatus``, then is served.
+    fail_once: bool = False
 
     @property
     def shapes_bodies(self) -> bool:
@@ -183,6 +191,14 @@ class Faults:
                 if value is not None and not isinstance(value, bool):
                     raise FaultError(f"htmlContent must be true, false or null, got {value!r}")
                 changes["html_content"] = bool(value)
+            elif key == "cursorLoop":
+                if value is not None and value not in CURSOR_LOOPS:
+                    raise FaultError(f"cursorLoop must be 'repeat', 'empty' or null, got {value!r}")
+                changes["cursor_loop"] = value
+            elif key == "failOnce":
+                if value is not None and not isinstance(value, bool):
+                    raise FaultError(f"failOnce must be true, false or null, got {value!r}")
+                changes["fail_once"] = bool(value)
             elif key == "errorFiles":
                 if value is None:
                     value = []
@@ -212,4 +228,6 @@ class Faults:
             "redirectContent": self.redirect_content,
             "errorFiles": sorted(self.error_files),
             "htmlContent": self.html_content,
+            "cursorLoop": self.cursor_loop,
+            "failOnce": self.fail_once,
         }

@@ -15,7 +15,7 @@ import gzip
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,14 @@ import httpx
 import pytest
 
 from manuscript_gui.net import (
+    MAX_EMPTY_PAGES,
     ApiClient,
     DownloadResult,
     DownloadStart,
     IncompleteBody,
     NetworkError,
+    Page,
+    PageGuard,
     ProtocolError,
     RateLimited,
     ServerError,
@@ -571,7 +574,7 @@ async def test_cursor_loops_are_stopped(mode: str) -> None:
         with pytest.raises(ProtocolError) as info:
             [c async for c in client.iter_children("p1")]
     assert info.value.code == "cursor_loop"
-    assert counter <= 101
+    assert counter <= MAX_EMPTY_PAGES + 1
 
 
 async def test_retry_after_as_http_date() -> None:
@@ -631,6 +634,74 @@ async def test_ids_are_quoted_as_one_path_segment() -> None:
     async with make_client(handler) as client:
         [c async for c in client.iter_children("p/../x", "a?b#c", limit=5)]
     assert paths == [b"/api/v1/projects/p%2F..%2Fx/folders/a%3Fb%23c/children?limit=5"]
+
+
+@pytest.mark.parametrize("bad_id", [".", "..", ""])
+async def test_dot_segment_ids_are_refused_before_sending(tmp_path: Path, bad_id: str) -> None:
+    """httpx removes dot segments: ``/files/../versions/1/content`` is another path."""
+    sent: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.raw_path)
+        return httpx.Response(200, json={"items": [], "nextCursor": None})
+
+    dest = tmp_path / "file.part"
+    async with make_client(handler) as client:
+        calls: list[Callable[[], Awaitable[object]]] = [
+            lambda: client.get_file(bad_id),
+            lambda: client.children_page("p1", bad_id),
+            lambda: client.children_page(bad_id),
+            lambda: client.download_to(
+                bad_id, 1, dest, expected_size=len(DATA), expected_sha256=SHA
+            ),
+        ]
+        for call in calls:
+            with pytest.raises(ValueError, match="not a usable id"):
+                await call()
+        # Dots inside an id are no dot segment: quoted as they are, and sent.
+        await client.children_page("p1", "...")
+    assert sent == [b"/api/v1/projects/p1/folders/.../children"]
+    assert not dest.exists()
+
+
+def _page_of(n_items: int, cursor: str | None) -> Page[str]:
+    return Page(items=tuple(f"item{i}" for i in range(n_items)), next_cursor=cursor)
+
+
+def test_page_guard_follows_fresh_cursors_to_the_end() -> None:
+    guard = PageGuard("the list")
+    pages = [_page_of(2, "a"), _page_of(0, "b"), _page_of(1, "c"), _page_of(0, None)]
+    assert [guard.next_cursor(p) for p in pages] == ["a", "b", "c", None]
+
+
+@pytest.mark.parametrize(
+    "cursors",
+    [["a", "a"], ["a", "b", "c", "b"], ["x", "y", "x"]],
+    ids=["same", "cycle", "back"],
+)
+def test_page_guard_stops_a_cursor_sent_twice(cursors: list[str]) -> None:
+    guard = PageGuard("/prj/D 实质性程序")
+    for cursor in cursors[:-1]:
+        assert guard.next_cursor(_page_of(3, cursor)) == cursor
+    with pytest.raises(ProtocolError, match=r"^/prj/D 实质性程序: the server sent cursor") as info:
+        guard.next_cursor(_page_of(3, cursors[-1]))
+    assert info.value.code == "cursor_loop"
+    assert not info.value.transient
+
+
+def test_page_guard_stops_endless_empty_pages() -> None:
+    guard = PageGuard("projects", max_empty_pages=5)
+    for i in range(4):
+        guard.next_cursor(_page_of(0, f"e{i}"))
+    guard.next_cursor(_page_of(1, "items again"))  # a page with items restarts the count
+    for i in range(4):
+        guard.next_cursor(_page_of(0, f"f{i}"))
+    with pytest.raises(ProtocolError, match="5 empty pages in a row") as info:
+        guard.next_cursor(_page_of(0, "f4"))
+    assert info.value.code == "cursor_loop"
+    assert PageGuard("x").next_cursor(_page_of(0, None)) is None
+    with pytest.raises(ValueError, match="at least 1"):
+        PageGuard("x", max_empty_pages=0)
 
 
 async def test_no_request_without_a_token(tmp_path: Path) -> None:

@@ -222,12 +222,58 @@ async def test_file_without_an_id_is_a_bad_entry_without_id(
     assert good == {tree.sub_id, tree.id("b.docx"), tree.id("c.pdf")}
 
 
-async def test_unknown_kind_is_skipped(fresh_server: ServerHandle, admin: Admin) -> None:
+@pytest.mark.parametrize(
+    ("kind", "shown"), [("shortcut", "'shortcut'"), ("File", "'File'"), ("", "''")]
+)
+async def test_an_item_of_unknown_kind_is_a_bad_entry(
+    fresh_server: ServerHandle, admin: Admin, kind: str, shown: str
+) -> None:
+    """Skipping it would let an export say "completed" with that item missing."""
     tree = Tree(admin)
     before = await _page(fresh_server, tree.folder_id)
-    admin.entry(tree.id("d.txt"), {"kind": "shortcut"})
+    target = tree.id("d.txt")
+    admin.entry(target, {"kind": kind})
+    after = await _assert_rest_intact(fresh_server, tree, before, {target})
+    assert _by_id(after)[target] == BadFileEntry(
+        target,
+        "d.txt",
+        f"the server lists an item of unknown kind {shown}; it cannot be exported",
+    )
+    # A folder turned into an unknown kind is reported too (its id and name kept).
+    admin.folder_entry(tree.sub_id, {"kind": "link", "name": None})
+    entry = _by_id(await _page(fresh_server, tree.folder_id))[tree.sub_id]
+    assert entry == BadFileEntry(
+        tree.sub_id, None, "the server lists an item of unknown kind 'link'; it cannot be exported"
+    )
+    assert [item.id for item in after.items] == [item.id for item in before.items]
+
+
+@pytest.mark.parametrize("bad_id", [".", ".."])
+async def test_dot_segment_ids_are_not_usable(
+    fresh_server: ServerHandle, admin: Admin, bad_id: str
+) -> None:
+    """``/files/../versions/1/content`` would be normalised into another path."""
+    tree = Tree(admin)
+    before = await _page(fresh_server, tree.folder_id)
+    target = tree.id("b.docx")
+    admin.entry(target, {"id": bad_id})
     after = await _page(fresh_server, tree.folder_id)
-    assert after.items == tuple(i for i in before.items if i.id != tree.id("d.txt"))
+    assert len(after.items) == len(before.items)
+    (bad,) = [item for item in after.items if isinstance(item, BadFileEntry)]
+    assert bad == BadFileEntry(
+        None, "b.docx", f"the server's listing gives no valid id for this file (got {bad_id!r})"
+    )
+    admin.entry(target, {})
+    admin.folder_entry(tree.sub_id, {"id": bad_id})
+    with pytest.raises(ProtocolError, match=r"children\.items\[0\]\.id") as info:
+        await _page(fresh_server, tree.folder_id)
+    assert info.value.code == "bad_field"
+    admin.folder_entry(tree.sub_id, {})
+    admin.project_entry("prj-1", {"id": bad_id})
+    async with ApiClient(fresh_server.base_url) as client:
+        await client.login("demo", "demo")
+        with pytest.raises(ProtocolError, match=r"projects\.items\[\d+\]\.id"):
+            await client.projects_page()
 
 
 async def test_folder_without_an_id_fails_the_page(
@@ -365,7 +411,8 @@ def test_one_log_line_per_page(caplog: pytest.LogCaptureFixture) -> None:
     items += [_file(id="bad", size="12"), _file(id="new", kind="shortcut")]
     with caplog.at_level(logging.DEBUG, logger="manuscript_gui.net.models"):
         page = parse_children_page({"items": items, "nextCursor": None})
-    assert len(page.items) == 101
+    assert len(page.items) == 102
+    assert isinstance(page.items[-1], BadFileEntry)  # the shortcut is reported, not dropped
     records = [r for r in caplog.records if r.name == "manuscript_gui.net.models"]
     assert len(records) == 1
     message = records[0].getMessage()

@@ -9,10 +9,12 @@ than their Content-Length, TLS for an internationalised host name.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import shutil
 import ssl
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -809,3 +811,34 @@ async def test_header_injection_is_refused_before_sending(headers: dict[str, str
         with pytest.raises(httpx.LocalProtocolError):
             await http.get("/", headers=headers, timeout=10)
     assert server.connections == 0
+
+
+async def test_requests_cancelled_while_connecting_leak_no_socket(
+    fresh_server: ServerHandle,
+) -> None:
+    """Pausing or cancelling a task cancels requests that may be mid-connect; Python
+    3.11's happy-eyeballs connect leaked its sockets then (seen by the suite's
+    warnings-as-errors as unclosed sockets)."""
+    leaks: list[object] = []
+    hook, sys.unraisablehook = sys.unraisablehook, leaks.append
+    try:
+        async with ApiClient(fresh_server.base_url, max_connections=4) as client:
+            await client.login("demo", "demo")
+
+            async def keep_listing() -> None:
+                while True:
+                    await client.children_page("prj-1", "root")
+
+            for round_ in range(100):
+                tasks = [asyncio.create_task(keep_listing()) for _ in range(8)]
+                await asyncio.sleep((round_ % 10) / 1000)
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            await client.logout()
+        gc.collect()
+        await asyncio.sleep(0.1)  # connects left to finish are closed as they do
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert leaks == []

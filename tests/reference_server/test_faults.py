@@ -15,7 +15,7 @@ import pytest
 from manuscript_gui.reference_server import ServerHandle
 from tests.fixtures_server import Admin, AdminError
 
-from .helpers import assert_error, children_url, client, content_url, token_for
+from .helpers import assert_error, children_url, client, content_url, pages, token_for
 
 
 def test_fault_values_merge_and_reset(admin: Admin) -> None:
@@ -35,6 +35,8 @@ def test_fault_values_merge_and_reset(admin: Admin) -> None:
         "redirectContent": None,
         "errorFiles": [],
         "htmlContent": False,
+        "cursorLoop": None,
+        "failOnce": False,
     }
     assert admin.current_faults() == off
     assert admin.faults(latency_ms=5)["latencyMs"] == 5
@@ -51,6 +53,8 @@ def test_fault_values_merge_and_reset(admin: Admin) -> None:
         "redirectContent": "https://sso.example/login?next=%2F",
         "errorFiles": ["fil-1", "fil-2"],
         "htmlContent": True,
+        "cursorLoop": "empty",
+        "failOnce": True,
     }
     now = admin.faults(**new_knobs)
     assert now == {**off, "latencyMs": 5, "dropRate": 0.25, **new_knobs}
@@ -109,6 +113,10 @@ def test_fault_values_merge_and_reset(admin: Admin) -> None:
         {"redirectContent": "http://"},
         {"redirectContent": "http://a b.example/"},
         {"redirectContent": 5},
+        {"cursorLoop": "forever"},
+        {"cursorLoop": True},
+        {"failOnce": 1},
+        {"failOnce": "yes"},
         # One bad knob spoils the whole update.
         {"weakEtags": True, "errorStatus": 404},
     ],
@@ -376,6 +384,97 @@ def test_html_content_is_a_sign_in_page_for_every_download(
     admin.faults(html_content=None)
     with client(fresh_server.base_url, token) as c:
         assert c.get(content_url(made["id"], 1)).content == b"%PDF-1.7"
+
+
+def test_fail_once_fails_each_distinct_request_once(
+    fresh_server: ServerHandle, admin: Admin
+) -> None:
+    made = admin.add_file("prj-1", ["once"], "paper.bin", b"abc")
+    token = token_for(fresh_server.base_url)
+    admin.faults(fail_once=True, error_status=502, retry_after_s=0)
+    requests = [
+        ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/projects"),
+        ("GET", "/api/v1/projects?limit=1"),  # another query: another request
+        ("GET", children_url("prj-1")),
+        ("GET", f"/api/v1/files/{made['id']}"),
+        ("HEAD", content_url(made["id"], 1)),
+        ("GET", content_url(made["id"], 1)),
+    ]
+    with client(fresh_server.base_url, token) as c:
+        for method, path in requests:
+            first = c.request(method, path)
+            assert first.status_code == 502, (method, path)
+            assert first.headers["Retry-After"] == "0"
+            again = c.request(method, path)
+            assert again.status_code == 200, (method, path)
+            assert c.request(method, path).status_code == 200, (method, path)
+        assert c.get(content_url(made["id"], 1)).content == b"abc"
+        # Login and logout are never failed.
+        assert c.post(
+            "/api/v1/auth/login", json={"username": "demo", "password": "demo"}
+        ).is_success
+        # Setting the knob again forgets what was seen; off serves everything.
+        admin.faults(fail_once=True)
+        assert c.get("/api/v1/me").status_code == 502
+        admin.faults(fail_once=None)
+        assert c.get("/api/v1/me").status_code == 200
+        assert c.get(children_url("prj-2")).status_code == 200
+        admin.faults(fail_once=True)
+        admin.reset()
+        admin.faults(fail_once=False)
+        assert c.get("/api/v1/me").status_code == 200
+
+
+@pytest.mark.parametrize("listing", ["projects", "children"])
+def test_cursor_loop_repeat_never_advances(
+    fresh_server: ServerHandle, admin: Admin, listing: str
+) -> None:
+    token = token_for(fresh_server.base_url)
+    url = "/api/v1/projects" if listing == "projects" else children_url("prj-1")
+    with client(fresh_server.base_url, token) as c:
+        real = c.get(url, params={"limit": 1}).json()
+        admin.faults(cursor_loop="repeat")
+        first = c.get(url, params={"limit": 1}).json()
+        assert first == {"items": real["items"], "nextCursor": "loop-repeat"}
+        for _ in range(3):
+            again = c.get(url, params={"limit": 1, "cursor": "loop-repeat"}).json()
+            assert again == first
+        # Even a listing that fits one page never ends.
+        whole = c.get(url, params={"limit": 1000}).json()
+        assert whole["nextCursor"] == "loop-repeat"
+        assert_error(c.get(url, params={"cursor": "loop-empty-1"}), 400, "bad_request")
+        admin.faults(cursor_loop=None)
+        assert_error(c.get(url, params={"cursor": "loop-repeat"}), 400, "bad_request")
+        assert c.get(url, params={"limit": 1000}).json()["nextCursor"] is None
+
+
+@pytest.mark.parametrize("listing", ["projects", "children"])
+def test_cursor_loop_empty_sends_endless_empty_pages(
+    fresh_server: ServerHandle, admin: Admin, listing: str
+) -> None:
+    token = token_for(fresh_server.base_url)
+    url = "/api/v1/projects" if listing == "projects" else children_url("prj-1")
+    with client(fresh_server.base_url, token) as c:
+        real = [item for page in pages(c, url, limit=2) for item in page["items"]]
+        admin.faults(cursor_loop="empty")
+        served: list[object] = []
+        cursors: list[str] = []
+        cursor = None
+        for _ in range(len(real) + 10):
+            params: dict[str, str | int] = {"limit": 2}
+            if cursor is not None:
+                params["cursor"] = cursor
+            page = c.get(url, params=params).json()
+            served += page["items"]
+            cursor = page["nextCursor"]
+            assert isinstance(cursor, str)
+            cursors.append(cursor)
+        assert served == real  # every real item, then nothing but fresh cursors
+        assert len(set(cursors)) == len(cursors)
+        assert cursors[-1].startswith("loop-empty-")
+        admin.reset()
+        assert_error(c.get(url, params={"cursor": cursors[-1]}), 400, "bad_request")
 
 
 def test_error_files_break_only_those_files(fresh_server: ServerHandle, admin: Admin) -> None:
