@@ -63,11 +63,19 @@ from manuscript_gui.config import (
     load_settings,
     save_settings,
 )
-from manuscript_gui.core.creation import SelectionItem
 from manuscript_gui.core.events import Event, ListingProgress, SchedulerState, TaskProgress
+from manuscript_gui.core.listing import SelectionItem
 from manuscript_gui.core.retry import RetryPolicy, Trouble, classify, with_retries
-from manuscript_gui.core.scheduler import UserContext
 from manuscript_gui.core.task_manager import TaskManager
+from manuscript_gui.core.task_queue import UserContext
+from manuscript_gui.domain import (
+    FileOutcome,
+    FileRecord,
+    FileStatus,
+    StopReason,
+    TaskRecord,
+    TaskStatus,
+)
 from manuscript_gui.net import (
     ApiClient,
     ApiError,
@@ -82,16 +90,7 @@ from manuscript_gui.net import (
     Unauthorized,
 )
 from manuscript_gui.services.exports import ActionError, ExportService, ServiceOptions
-from manuscript_gui.storage import (
-    ExportStore,
-    FileOutcome,
-    FileRecord,
-    FileStatus,
-    StopReason,
-    StorageError,
-    TaskRecord,
-    TaskStatus,
-)
+from manuscript_gui.storage import ExportStore, StorageError
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -213,7 +213,7 @@ def test_the_progress_line_shows_server_text_escaped() -> None:
 
 def test_log_lines_show_server_text_escaped(capsys: pytest.CaptureFixture[str]) -> None:
     with cli_module._logging(1):
-        logger = logging.getLogger("manuscript_gui.core.creation")
+        logger = logging.getLogger("manuscript_gui.core.listing")
         logger.warning("folder %r listed again: %s", HOSTILE, HOSTILE)
         try:
             raise ValueError(HOSTILE)

@@ -51,12 +51,46 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
+_OURS = "manuscript_gui"
+
+
 @pytest.mark.parametrize(
     ("layer", "forbidden"),
     [
         (
+            # The vocabulary under everything: imports nothing of ours or of a library.
+            "domain",
+            (
+                "PySide6",
+                "qasync",
+                "peewee",
+                "httpx",
+                *(
+                    f"{_OURS}.{p}"
+                    for p in (
+                        "core",
+                        "net",
+                        "storage",
+                        "services",
+                        "ui",
+                        "cli",
+                        "config",
+                        "reference_server",
+                    )
+                ),
+            ),
+        ),
+        (
             "core",
-            ("PySide6", "qasync", "peewee", "manuscript_gui.ui", "manuscript_gui.reference_server"),
+            (
+                "PySide6",
+                "qasync",
+                "peewee",
+                f"{_OURS}.ui",
+                f"{_OURS}.services",
+                f"{_OURS}.cli",
+                f"{_OURS}.reference_server",
+            ),
         ),
         (
             "net",
@@ -64,10 +98,11 @@ def _imports(path: Path) -> set[str]:
                 "PySide6",
                 "qasync",
                 "peewee",
-                "manuscript_gui.ui",
-                "manuscript_gui.reference_server",
-                "manuscript_gui.storage",
-                "manuscript_gui.core",
+                f"{_OURS}.ui",
+                f"{_OURS}.reference_server",
+                f"{_OURS}.storage",
+                f"{_OURS}.core",
+                f"{_OURS}.services",
             ),
         ),
         (
@@ -76,12 +111,22 @@ def _imports(path: Path) -> set[str]:
                 "PySide6",
                 "qasync",
                 "httpx",
-                "manuscript_gui.ui",
-                "manuscript_gui.reference_server",
-                "manuscript_gui.net",
+                f"{_OURS}.ui",
+                f"{_OURS}.reference_server",
+                f"{_OURS}.net",
+                f"{_OURS}.core",
+                f"{_OURS}.services",
             ),
         ),
-        ("services", ("PySide6", "qasync", "manuscript_gui.ui", "manuscript_gui.reference_server")),
+        (
+            "services",
+            ("PySide6", "qasync", f"{_OURS}.ui", f"{_OURS}.cli", f"{_OURS}.reference_server"),
+        ),
+        (
+            # The window is a client of the services: never the database or the wire.
+            "ui",
+            ("peewee", "httpx", f"{_OURS}.storage", f"{_OURS}.net", f"{_OURS}.reference_server"),
+        ),
     ],
 )
 def test_layers_only_import_downwards(layer: str, forbidden: tuple[str, ...]) -> None:
@@ -91,3 +136,9 @@ def test_layers_only_import_downwards(layer: str, forbidden: tuple[str, ...]) ->
             if any(name == bad or name.startswith(bad + ".") for bad in forbidden):
                 offenders.append(f"{path.relative_to(ROOT)} imports {name}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_events_speak_the_domain_not_the_database() -> None:
+    """What the engine tells listeners (the window, the CLI) needs no database import."""
+    names = _imports(PACKAGE / "core" / "events.py")
+    assert not [n for n in names if n.startswith((f"{_OURS}.storage", "peewee"))], names

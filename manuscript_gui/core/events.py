@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from manuscript_gui.storage import TaskRecord
+from manuscript_gui.domain import TaskRecord
 
 __all__ = [
     "Event",

@@ -1,6 +1,6 @@
 """How the engine reacts to trouble: one retry policy, a circuit breaker, back-pressure.
 
-Used by the listing (``creation.py``) and the downloads (``task_manager.py``)
+Used by the listing (``listing.py``) and the downloads (``task_manager.py``)
 alike, so both wait the same way and judge errors the same way.
 
 - :func:`classify` sorts a client error into what it means for an export:

@@ -53,16 +53,24 @@ from typing import BinaryIO, cast
 
 import portalocker
 
-from manuscript_gui.core.dbthread import AsyncStore
+from manuscript_gui.core.async_store import AsyncStore
 from manuscript_gui.core.events import EventBus, TaskChanged, TaskProgress
 from manuscript_gui.core.fsutil import DirSync, fsync_file, make_dirs, rename_noreplace, sync_all
-from manuscript_gui.core.paths import extended_length_path, with_counter
+from manuscript_gui.core.local_names import extended_length_path, with_counter
 from manuscript_gui.core.retry import (
     ConcurrencyGate,
     RetryPolicy,
     ServerHealth,
     Trouble,
     classify,
+)
+from manuscript_gui.domain import (
+    FileError,
+    FileOutcome,
+    FileRecord,
+    FileStatus,
+    StopReason,
+    TaskRecord,
 )
 from manuscript_gui.net import (
     ApiClient,
@@ -78,15 +86,7 @@ from manuscript_gui.net import (
     ProtocolError,
     VersionNotFound,
 )
-from manuscript_gui.storage import (
-    ExportStore,
-    FileError,
-    FileOutcome,
-    FileRecord,
-    FileStatus,
-    StopReason,
-    TaskRecord,
-)
+from manuscript_gui.storage import ExportStore
 
 __all__ = [
     "STAGING_DIR",
@@ -163,7 +163,7 @@ def io_path(target_dir: Path) -> Path:
     """The export folder as the engine's own file operations use it.
 
     On Windows, the extended-length form (``\\\\?\\C:\\...``), so a path that could
-    not be shortened under MAX_PATH (``core/paths.py``) is still written;
+    not be shortened under MAX_PATH (``core/local_names.py``) is still written;
     elsewhere the folder itself.
     """
     if sys.platform == "win32":  # pragma: no cover - Windows only

@@ -41,7 +41,8 @@ from manuscript_gui.net.errors import (
     parse_retry_after,
     retry_after_of,
 )
-from manuscript_gui.net.models import (
+from manuscript_gui.net.throttle import BandwidthLimiter
+from manuscript_gui.net.wire import (
     BadFileEntry,
     ChildEntry,
     DownloadResult,
@@ -57,7 +58,6 @@ from manuscript_gui.net.models import (
     Project,
     User,
 )
-from manuscript_gui.net.throttle import BandwidthLimiter
 
 __all__ = [
     "DEFAULT_TIMEOUTS",

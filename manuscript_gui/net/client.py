@@ -49,7 +49,9 @@ from manuscript_gui.net.headers import (
     parse_content_range,
     parse_repr_digest_sha256,
 )
-from manuscript_gui.net.models import (
+from manuscript_gui.net.throttle import BandwidthLimiter, LowSpeedGuard
+from manuscript_gui.net.transport import LeanTransport, connect_host, lean_applies
+from manuscript_gui.net.wire import (
     ChildEntry,
     DownloadResult,
     DownloadStart,
@@ -61,8 +63,6 @@ from manuscript_gui.net.models import (
     parse_children_page,
     parse_project_page,
 )
-from manuscript_gui.net.throttle import BandwidthLimiter, LowSpeedGuard
-from manuscript_gui.net.transport import LeanTransport, connect_host, lean_applies
 
 if TYPE_CHECKING:
     from _hashlib import HASH
@@ -156,7 +156,7 @@ def _segment(value: str) -> str:
             as they are, and URL normalisation (httpx's too) removes dot
             segments, so ``/files/../versions/1/content`` would address
             another resource. The models never produce such an id
-            (``net/models.py``); this is the last line of defence.
+            (``net/wire.py``); this is the last line of defence.
     """
     if value in ("", ".", ".."):
         raise ValueError(f"{value!r} is not a usable id: it would change the request path")

@@ -19,24 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from manuscript_gui.config import AppPaths, Settings
-from manuscript_gui.core.creation import ListingStopped, SelectionItem, list_task_files
-from manuscript_gui.core.dbthread import AsyncStore
+from manuscript_gui.core.async_store import AsyncStore
 from manuscript_gui.core.events import EventBus, TaskAdded, TaskChanged, TaskRemoved
+from manuscript_gui.core.listing import ListingStopped, SelectionItem, list_task_files
 from manuscript_gui.core.retry import RetryPolicy
-from manuscript_gui.core.scheduler import TaskQueueManager, UserContext
 from manuscript_gui.core.task_manager import RunOptions, remove_staging
+from manuscript_gui.core.task_queue import TaskQueueManager, UserContext
+from manuscript_gui.domain import FileOutcome, StopReason, TaskRecord, TaskStatus, Transition
 from manuscript_gui.net import DEFAULT_TIMEOUTS, ApiClient, ApiError, BandwidthLimiter, Timeouts
-from manuscript_gui.storage import (
-    ExportStore,
-    FileOutcome,
-    InvalidTransition,
-    StopReason,
-    TaskRecord,
-    TaskStatus,
-    Transition,
-    ValidationError,
-    open_identity_db,
-)
+from manuscript_gui.storage import ExportStore, InvalidTransition, ValidationError, open_identity_db
 
 __all__ = ["ActionError", "ExportService", "ServiceOptions"]
 

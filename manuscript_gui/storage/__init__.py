@@ -1,12 +1,24 @@
 """Storage layer: one SQLite database per server + user + identity (no Qt, no network).
 
 Open one with :func:`open_identity_db`; everything else goes through the
-returned :class:`ExportStore`, which hands out immutable records. Design notes
-live in the docstrings of ``store`` (repository, threading, one-way flow),
-``migrations`` (schema versions, backups) and ``paths`` (folder names from
+returned :class:`ExportStore`, which hands out the domain's immutable records
+(re-exported here with the statuses, the vocabulary the store speaks). Design
+notes live in the docstrings of ``store`` (repository, threading, transitions),
+``migrations`` (schema versions, backups), ``tables`` (the peewee models of the
+two tables) and ``locations`` (where a database lives, folder names from
 untrusted ids).
 """
 
+from manuscript_gui.domain.records import FileRecord, JsonObject, NewFile, TaskRecord
+from manuscript_gui.domain.status import (
+    TRANSITIONS,
+    FileError,
+    FileOutcome,
+    FileStatus,
+    StopReason,
+    TaskStatus,
+    Transition,
+)
 from manuscript_gui.storage.errors import (
     CorruptDatabaseError,
     DatabaseOpenError,
@@ -18,18 +30,8 @@ from manuscript_gui.storage.errors import (
     StorageError,
     ValidationError,
 )
+from manuscript_gui.storage.locations import identity_db_path
 from manuscript_gui.storage.migrations import SCHEMA_VERSION
-from manuscript_gui.storage.paths import identity_db_path
-from manuscript_gui.storage.records import FileRecord, JsonObject, NewFile, TaskRecord
-from manuscript_gui.storage.status import (
-    TRANSITIONS,
-    FileError,
-    FileOutcome,
-    FileStatus,
-    StopReason,
-    TaskStatus,
-    Transition,
-)
 from manuscript_gui.storage.store import ExportStore, open_identity_db
 
 __all__ = [

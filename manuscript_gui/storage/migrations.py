@@ -35,7 +35,7 @@ from manuscript_gui.storage.errors import (
     SchemaTooNewError,
     StorageError,
 )
-from manuscript_gui.storage.models import sqlite_connection
+from manuscript_gui.storage.tables import sqlite_connection
 
 __all__ = ["SCHEMA_VERSION", "check_schema_version", "migration", "upgrade"]
 

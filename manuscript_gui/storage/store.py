@@ -2,7 +2,7 @@
 
 **One object per database, no global proxy.** :class:`ExportStore` owns its
 ``SqliteDatabase`` and a pair of model classes bound to it
-(:func:`~manuscript_gui.storage.models.bind_models`). A process-wide
+(:func:`~manuscript_gui.storage.tables.bind_models`). A process-wide
 ``DatabaseProxy`` (vorta's pattern) holds one database at a time, but we need
 two at once: during a user switch the old identity's store is still being
 stopped and closed while the new identity's store opens, and the tests keep
@@ -19,7 +19,7 @@ would close only the caller's, leaving the file open (and, on Windows,
 unmovable) after a user switch. Every public method is one transaction.
 
 **Snapshots out, validated values in.** Methods return frozen records
-(``records.py``), never live rows; every write is validated (statuses,
+(``domain/records.py``), never live rows; every write is validated (statuses,
 outcomes, codes, local paths), and the schema repeats the vital rules as
 CHECK constraints (``running`` can never be stored, an outcome exists exactly
 when a file is completed).
@@ -60,6 +60,15 @@ from typing import Any, Final, Self, cast
 import peewee as pw
 
 from manuscript_gui.config import AppPaths, app_paths, aside_path
+from manuscript_gui.domain.records import FileRecord, JsonObject, NewFile, TaskRecord
+from manuscript_gui.domain.status import (
+    TRANSITIONS,
+    FileOutcome,
+    FileStatus,
+    StopReason,
+    TaskStatus,
+    Transition,
+)
 from manuscript_gui.storage import migrations
 from manuscript_gui.storage.errors import (
     CorruptDatabaseError,
@@ -69,19 +78,15 @@ from manuscript_gui.storage.errors import (
     StorageError,
     ValidationError,
 )
-from manuscript_gui.storage.models import (
+from manuscript_gui.storage.locations import identity_db_path
+from manuscript_gui.storage.tables import (
     BoundModels,
     Task,
     TaskFile,
     bind_models,
     sqlite_connection,
 )
-from manuscript_gui.storage.paths import identity_db_path
-from manuscript_gui.storage.records import (
-    FileRecord,
-    JsonObject,
-    NewFile,
-    TaskRecord,
+from manuscript_gui.storage.validation import (
     check_file_state,
     check_local_path,
     check_new_file,
@@ -93,14 +98,6 @@ from manuscript_gui.storage.records import (
     parse_time,
     stop_reason,
     task_status,
-)
-from manuscript_gui.storage.status import (
-    TRANSITIONS,
-    FileOutcome,
-    FileStatus,
-    StopReason,
-    TaskStatus,
-    Transition,
 )
 
 __all__ = ["ExportStore", "open_identity_db"]

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from manuscript_gui.config import Settings, app_paths
-from manuscript_gui.core.creation import SelectionItem
 from manuscript_gui.core.events import Event, SchedulerState
+from manuscript_gui.core.listing import SelectionItem
 from manuscript_gui.core.task_manager import STAGING_DIR, TaskManager, staging_dir
 from manuscript_gui.net import ApiClient, FileEntry, FolderEntry
 from manuscript_gui.reference_server import ServerHandle

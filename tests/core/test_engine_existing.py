@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from manuscript_gui.core.paths import with_counter
+from manuscript_gui.core.local_names import with_counter
 from manuscript_gui.reference_server import ServerHandle
 from manuscript_gui.storage import FileOutcome
 from tests.core.engine_helpers import (

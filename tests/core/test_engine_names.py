@@ -7,7 +7,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from manuscript_gui.core.creation import SelectionItem
+from manuscript_gui.core.listing import SelectionItem
 from manuscript_gui.core.task_manager import STAGING_DIR
 from manuscript_gui.reference_server import ServerHandle
 from manuscript_gui.storage import FileOutcome

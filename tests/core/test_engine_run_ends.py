@@ -20,7 +20,7 @@ from typing import BinaryIO, cast
 
 import pytest
 
-from manuscript_gui.core.dbthread import AsyncStore
+from manuscript_gui.core.async_store import AsyncStore
 from manuscript_gui.core.events import EventBus
 from manuscript_gui.core.task_manager import RunOptions, TaskManager
 from manuscript_gui.net import ApiClient, DownloadResult, DownloadStart

@@ -51,7 +51,7 @@ import time
 from pathlib import Path
 
 from manuscript_gui.config import Settings, app_paths
-from manuscript_gui.core.creation import SelectionItem
+from manuscript_gui.core.listing import SelectionItem
 from manuscript_gui.services.exports import ExportService, ServiceOptions
 
 #: How long to wait for the queue to start a task before giving up (``IDLE``).

@@ -59,7 +59,7 @@ from typing import IO
 
 from manuscript_gui.storage import SCHEMA_VERSION
 
-#: Where an identity's database lives under ``MANUSCRIPT_GUI_HOME`` (see storage/paths.py).
+#: Where an identity's database lives under ``MANUSCRIPT_GUI_HOME`` (see storage/locations.py).
 DB_GLOB = "data/*/*/manuscriptBatchExport/exports.sqlite3"
 STAGING_DIR = ".manuscript-partial"
 OPEN = ("waiting", "paused")

@@ -20,7 +20,7 @@ from manuscript_gui.storage import (
     TaskStatus,
     migrations,
 )
-from manuscript_gui.storage.models import bind_models, sqlite_connection
+from manuscript_gui.storage.tables import bind_models, sqlite_connection
 
 # A database as version 0.1 of the app wrote it (schema v1). Deliberately a
 # frozen copy, not migration 1 itself: this is what files in the field hold.

@@ -25,7 +25,7 @@ from manuscript_gui.storage import (
     ValidationError,
     open_identity_db,
 )
-from manuscript_gui.storage.models import sqlite_connection
+from manuscript_gui.storage.tables import sqlite_connection
 from tests.storage.helpers import new_files
 
 SELECTION = {"projects": [{"id": "p-1", "folders": ["root"]}]}

@@ -15,8 +15,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pytest
 
-from manuscript_gui.core.creation import SelectionItem
-from manuscript_gui.core.paths import (
+from manuscript_gui.core.listing import SelectionItem
+from manuscript_gui.core.local_names import (
     COUNTER_RESERVE_UNITS,
     MAX_SEGMENT_BYTES,
     MIN_FILE_UNITS,
@@ -374,7 +374,7 @@ async def test_an_export_of_a_deep_tree_fits_windows_under_its_folder(
     fresh_server: ServerHandle, admin: Admin, tmp_path: Path
 ) -> None:
     """Needs the export folder passed to the allocator at task creation
-    (``PathAllocator(task.target_dir)`` in core/creation.py)."""
+    (``PathAllocator(task.target_dir)`` in core/listing.py)."""
     pid = admin.create_project("某某控股集团2023年度合并财务报表审计")
     chain = [f"{level}层" + "合并范围内子公司审计底稿" * 5 for level in range(8)]
     for depth in (2, 5, 8):

@@ -8,7 +8,7 @@ import pytest
 
 from manuscript_gui.config import AppPaths
 from manuscript_gui.storage import open_identity_db
-from manuscript_gui.storage.paths import (
+from manuscript_gui.storage.locations import (
     DATABASE_FILENAME,
     DEMO_SERVER_KEY,
     FEATURE_DIRNAME,

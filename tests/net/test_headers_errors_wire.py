@@ -40,7 +40,7 @@ from manuscript_gui.net.headers import (
     parse_content_range,
     parse_repr_digest_sha256,
 )
-from manuscript_gui.net.models import Identity, parse_children_page, parse_project_page
+from manuscript_gui.net.wire import Identity, parse_children_page, parse_project_page
 
 # -- headers -------------------------------------------------------------------
 

@@ -184,7 +184,7 @@ FILE_NAME_ROOM_UNITS = 64
 #: 15.1. Derived there as Other_Default_Ignorable_Code_Point + Cf +
 #: Variation_Selector - White_Space - U+FFF9..U+FFFB - U+13430..U+1343F -
 #: Prepended_Concatenation_Mark. Python has no accessor for the property;
-#: tests/core/test_paths.py cross-checks this table against ``unicodedata``.
+#: tests/core/test_local_names.py cross-checks this table against ``unicodedata``.
 DEFAULT_IGNORABLE: tuple[tuple[int, int], ...] = (
     (0x00AD, 0x00AD),  # Cf  SOFT HYPHEN
     (0x034F, 0x034F),  # Mn  COMBINING GRAPHEME JOINER

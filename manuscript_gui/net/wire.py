@@ -13,7 +13,7 @@ rule is *what the export needs*:
   ``client`` and ``period``, display names and labels) never stop anything:
   missing, null or malformed, they become ``None`` (display names fall back
   to the id they belong to). What was ignored is logged once per answer at
-  INFO (logger ``manuscript_gui.net.models``), not once per item.
+  INFO (logger ``manuscript_gui.net.wire``), not once per item.
 - Timestamps are read leniently as RFC 3339: ``T``, ``t`` or a space between
   date and time, fractional seconds of any length (cut to microseconds), a
   leap second ``:60`` (clamped to ``:59``), ``Z``/``z`` or a ``+hh:mm`` offset

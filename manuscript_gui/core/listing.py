@@ -36,11 +36,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from manuscript_gui.core.dbthread import AsyncStore
+from manuscript_gui.core.async_store import AsyncStore
 from manuscript_gui.core.events import EventBus, ListingProgress
-from manuscript_gui.core.paths import PathAllocator
+from manuscript_gui.core.local_names import PathAllocator
 from manuscript_gui.core.retry import RetryPolicy, ServerHealth, Trouble, classify, with_retries
 from manuscript_gui.core.task_manager import STAGING_DIR
+from manuscript_gui.domain import FileError, NewFile, StopReason, TaskRecord
 from manuscript_gui.net import (
     ApiClient,
     ApiError,
@@ -52,7 +53,7 @@ from manuscript_gui.net import (
     PageGuard,
     ProtocolError,
 )
-from manuscript_gui.storage import ExportStore, FileError, NewFile, StopReason, TaskRecord
+from manuscript_gui.storage import ExportStore
 
 __all__ = ["ListingStopped", "SelectionItem", "list_task_files", "normalize_selection"]
 
@@ -155,7 +156,7 @@ async def list_task_files(
     items = [SelectionItem.from_json(d) for d in task.selection.get("items", [])]
     health = ServerHealth()
     # Paths are budgeted for the whole path under this export folder (Windows'
-    # MAX_PATH is the tightest; see core/paths.py).
+    # MAX_PATH is the tightest; see core/local_names.py).
     walk = _Walk(allocator=PathAllocator(task.target_dir))
     # The staging folder lives at the top of the export folder: a project that
     # happens to carry its name must not land in it (a cancel would delete it).

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from manuscript_gui.core.creation import SelectionItem
+from manuscript_gui.core.listing import SelectionItem
 from manuscript_gui.core.retry import RetryPolicy, ServerHealth, with_retries
 from manuscript_gui.net import (
     MAX_EMPTY_PAGES,
@@ -144,7 +144,7 @@ async def test_a_folder_met_again_is_listed_once(
         admin.folder_entry(folder_id, {"id": listed_as})
     async with held_service(fresh_server) as service:
         item = await project(service, "prj-1")
-        with caplog.at_level(logging.WARNING, logger="manuscript_gui.core.creation"):
+        with caplog.at_level(logging.WARNING, logger="manuscript_gui.core.listing"):
             task, paths = await list_watched(fresh_server, service, [item], tmp_path / "out")
         assert len(paths) <= REQUEST_BOUND, "the listing followed the loop"
         assert (task.status, task.listed) == (TaskStatus.WAITING, True), task.reason_detail

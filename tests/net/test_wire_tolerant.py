@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from manuscript_gui.net import ApiClient, ProtocolError
-from manuscript_gui.net.models import (
+from manuscript_gui.net.wire import (
     BadFileEntry,
     ChildEntry,
     FileEntry,
@@ -409,11 +409,11 @@ def test_one_log_line_per_page(caplog: pytest.LogCaptureFixture) -> None:
     items = [_file(id=f"f{i}", updatedAt="2016-12-31T23:59:60Z") for i in range(50)]
     items += [_file(id=f"g{i}", updatedAt="garbage", contentType=5) for i in range(50)]
     items += [_file(id="bad", size="12"), _file(id="new", kind="shortcut")]
-    with caplog.at_level(logging.DEBUG, logger="manuscript_gui.net.models"):
+    with caplog.at_level(logging.DEBUG, logger="manuscript_gui.net.wire"):
         page = parse_children_page({"items": items, "nextCursor": None})
     assert len(page.items) == 102
     assert isinstance(page.items[-1], BadFileEntry)  # the shortcut is reported, not dropped
-    records = [r for r in caplog.records if r.name == "manuscript_gui.net.models"]
+    records = [r for r in caplog.records if r.name == "manuscript_gui.net.wire"]
     assert len(records) == 1
     message = records[0].getMessage()
     assert "102 field(s)" in message
@@ -423,6 +423,6 @@ def test_one_log_line_per_page(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_a_clean_page_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="manuscript_gui.net.models"):
+    with caplog.at_level(logging.DEBUG, logger="manuscript_gui.net.wire"):
         parse_children_page({"items": [_file()], "nextCursor": None})
-    assert [r for r in caplog.records if r.name == "manuscript_gui.net.models"] == []
+    assert [r for r in caplog.records if r.name == "manuscript_gui.net.wire"] == []

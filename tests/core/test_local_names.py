@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from manuscript_gui.core import paths
-from manuscript_gui.core.creation import SelectionItem
-from manuscript_gui.core.paths import (
+from manuscript_gui.core import local_names as paths
+from manuscript_gui.core.listing import SelectionItem
+from manuscript_gui.core.local_names import (
     MAX_SEGMENT_BYTES,
     PathAllocator,
     collision_key,

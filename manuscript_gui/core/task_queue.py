@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from manuscript_gui.core.dbthread import AsyncStore
+from manuscript_gui.core.async_store import AsyncStore
 from manuscript_gui.core.events import EventBus, SchedulerState, TaskChanged
 from manuscript_gui.core.task_manager import (
     RunOptions,
@@ -35,8 +35,9 @@ from manuscript_gui.core.task_manager import (
     remove_staging,
     tidy_staging,
 )
+from manuscript_gui.domain import StopReason, TaskRecord, TaskStatus, Transition
 from manuscript_gui.net import ApiClient
-from manuscript_gui.storage import ExportStore, StopReason, TaskRecord, TaskStatus, Transition
+from manuscript_gui.storage import ExportStore
 
 __all__ = ["TaskQueueManager", "UserContext"]
 
