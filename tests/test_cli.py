@@ -30,6 +30,7 @@ from tests.e2e.helpers import (
     cli_env,
     exported_files,
     server_files,
+    staged_bytes_now,
     staged_files,
 )
 from tests.fixtures_server import Admin
@@ -496,7 +497,7 @@ def test_a_signal_pauses_the_running_task_and_exits_3(
     try:
         deadline = time.monotonic() + 30
         # prj-3 has two ~95 kB files: at 8 kB/s they are still partials after 8 kB.
-        while sum(p.stat().st_size for p in staged_files(out)) < 8192:
+        while staged_bytes_now(out) < 8192:
             assert child.poll() is None, child.communicate()
             assert time.monotonic() < deadline, "no download started"
             time.sleep(0.05)

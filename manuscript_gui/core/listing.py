@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from manuscript_gui.core.async_store import AsyncStore
-from manuscript_gui.core.events import EventBus, ListingProgress
+from manuscript_gui.core.events import ListingProgress, Publisher
 from manuscript_gui.core.local_names import PathAllocator
 from manuscript_gui.core.retry import RetryPolicy, ServerHealth, Trouble, classify, with_retries
 from manuscript_gui.core.task_manager import STAGING_DIR
@@ -138,7 +138,7 @@ async def list_task_files(
     db: AsyncStore,
     client: ApiClient,
     task: TaskRecord,
-    events: EventBus,
+    events: Publisher,
     *,
     concurrency: int = 4,
     policy: RetryPolicy | None = None,

@@ -54,7 +54,7 @@ from typing import BinaryIO, cast
 import portalocker
 
 from manuscript_gui.core.async_store import AsyncStore
-from manuscript_gui.core.events import EventBus, TaskChanged, TaskProgress
+from manuscript_gui.core.events import FilesChanged, Publisher, TaskChanged, TaskProgress
 from manuscript_gui.core.fsutil import DirSync, fsync_file, make_dirs, rename_noreplace, sync_all
 from manuscript_gui.core.local_names import extended_length_path, with_counter
 from manuscript_gui.core.retry import (
@@ -443,7 +443,7 @@ class TaskManager:
         db: AsyncStore,
         client: ApiClient,
         task: TaskRecord,
-        events: EventBus,
+        events: Publisher,
         options: RunOptions | None = None,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -484,6 +484,11 @@ class TaskManager:
     def bytes_received(self) -> int:
         """Bytes this run fetched over the network (resumes make this < total)."""
         return self._moved
+
+    @property
+    def in_flight(self) -> frozenset[int]:
+        """Ids of the files being downloaded now (a window's "in progress")."""
+        return frozenset(self._in_flight)
 
     @property
     def concurrency_limit(self) -> int:
@@ -981,6 +986,7 @@ class TaskManager:
         except Exception:
             self._results = batch + self._results
             raise
+        self._events.publish(FilesChanged(self._task.id, tuple(batch)))
         self._events.publish(TaskChanged(task))
 
     async def _tick(self) -> None:
@@ -1014,6 +1020,7 @@ class TaskManager:
                 files_total=self._task.total_files,
                 in_flight=tuple(r.local_path for r in self._in_flight.values()),
                 rate=rate,
+                in_flight_ids=tuple(self._in_flight),
             )
         )
 

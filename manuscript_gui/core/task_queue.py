@@ -27,7 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from manuscript_gui.core.async_store import AsyncStore
-from manuscript_gui.core.events import EventBus, SchedulerState, TaskChanged
+from manuscript_gui.core.events import (
+    EventBus,
+    EventSink,
+    FilesChanged,
+    RunEnded,
+    RunOutcome,
+    SchedulerState,
+    TaskChanged,
+)
 from manuscript_gui.core.task_manager import (
     RunOptions,
     RunResult,
@@ -46,7 +54,8 @@ _log = logging.getLogger(__name__)
 
 @dataclass(eq=False)
 class UserContext:
-    """One signed-in user + identity: its session (client) and its own database."""
+    """One signed-in user + identity: its session (client), its own database, and its
+    way onto the event bus (events of a session no longer current are dropped)."""
 
     server_url: str
     user_id: str
@@ -54,7 +63,13 @@ class UserContext:
     user_type: str
     client: ApiClient
     db: AsyncStore
+    events: EventSink
     closed: bool = field(default=False)
+
+    @property
+    def key(self) -> int:
+        """The session's key (``SessionInfo.key``)."""
+        return self.events.key
 
 
 @dataclass(eq=False)
@@ -161,7 +176,7 @@ class TaskQueueManager:
                 if ctx is not self._user:
                     continue  # the user changed while we read: pull the new queue
                 break
-            manager = TaskManager(ctx.db, ctx.client, task, self._events, self._options())
+            manager = TaskManager(ctx.db, ctx.client, task, ctx.events, self._options())
             running = _Running(ctx, task.id, manager)
             self._running = running
             self._publish_state()
@@ -171,7 +186,7 @@ class TaskQueueManager:
                 _log.exception("task %s stopped by an unexpected error", task.id)
                 result = RunResult(False, StopReason.UNEXPECTED_ERROR, repr(exc))
             try:
-                await self._settle(ctx, task, result)
+                await self._settle(ctx, task, result, manager.bytes_received)
             except Exception:
                 _log.exception("recording the end of task %s failed", task.id)
             finally:
@@ -184,7 +199,9 @@ class TaskQueueManager:
             self._publish_state()
         self._publish_state()
 
-    async def _settle(self, ctx: UserContext, task: TaskRecord, result: RunResult) -> None:
+    async def _settle(
+        self, ctx: UserContext, task: TaskRecord, result: RunResult, received: int
+    ) -> None:
         """Write the end of a run: the run's last file results and the task's new status
         in one transaction (``ExportStore.transition``), then tidy the staging folder."""
         db = ctx.db
@@ -223,7 +240,15 @@ class TaskQueueManager:
                 detail=result.detail,
                 files=result.files,
             )
-        self._events.publish(TaskChanged(done))
+        if result.files:
+            ctx.events.publish(FilesChanged(task.id, result.files))
+        ctx.events.publish(TaskChanged(done))
+        outcome = {
+            TaskStatus.COMPLETED: RunOutcome.COMPLETED,
+            TaskStatus.CANCELED: RunOutcome.CANCELED,
+            TaskStatus.PAUSED: RunOutcome.PAUSED,
+        }.get(done.status, RunOutcome.UNFINISHED)
+        ctx.events.publish(RunEnded(done, received, outcome))
 
     def _publish_state(self) -> None:
         self._events.publish(SchedulerState(self.running_task_id, self._user is not None))

@@ -6,6 +6,7 @@ other: ``core/events.py`` and the window never need the database layer.
 """
 
 from manuscript_gui.domain.records import FileRecord, JsonObject, NewFile, TaskRecord
+from manuscript_gui.domain.session import IdentityChoice, SessionChange, SessionInfo
 from manuscript_gui.domain.status import (
     TRANSITIONS,
     FileError,
@@ -22,8 +23,11 @@ __all__ = [
     "FileOutcome",
     "FileRecord",
     "FileStatus",
+    "IdentityChoice",
     "JsonObject",
     "NewFile",
+    "SessionChange",
+    "SessionInfo",
     "StopReason",
     "TaskRecord",
     "TaskStatus",

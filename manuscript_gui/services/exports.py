@@ -19,15 +19,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from manuscript_gui.config import AppPaths, Settings
-from manuscript_gui.core.async_store import AsyncStore
-from manuscript_gui.core.events import EventBus, TaskAdded, TaskChanged, TaskRemoved
+from manuscript_gui.core.events import (
+    EventBus,
+    QueueReordered,
+    TaskAdded,
+    TaskChanged,
+    TaskRemoved,
+)
 from manuscript_gui.core.listing import ListingStopped, SelectionItem, list_task_files
 from manuscript_gui.core.retry import RetryPolicy
 from manuscript_gui.core.task_manager import RunOptions, remove_staging
 from manuscript_gui.core.task_queue import TaskQueueManager, UserContext
 from manuscript_gui.domain import FileOutcome, StopReason, TaskRecord, TaskStatus, Transition
-from manuscript_gui.net import DEFAULT_TIMEOUTS, ApiClient, ApiError, BandwidthLimiter, Timeouts
-from manuscript_gui.storage import ExportStore, InvalidTransition, ValidationError, open_identity_db
+from manuscript_gui.net import DEFAULT_TIMEOUTS, BandwidthLimiter, Timeouts
+from manuscript_gui.services.session import Session
+from manuscript_gui.storage import ExportStore, InvalidTransition, ValidationError
 
 __all__ = ["ActionError", "ExportService", "ServiceOptions"]
 
@@ -73,11 +79,20 @@ class ExportService:
         self.scheduler = TaskQueueManager(
             self.events, self._run_options, on_login_expired=self._login_expired
         )
+        self.session = Session(
+            settings=lambda: self.settings,
+            paths=paths,
+            events=self.events,
+            scheduler=self.scheduler,
+            timeouts=self.options.timeouts,
+            on_started=self._session_started,
+            on_ending=self._stop_listings,
+        )
+        """Sign in, switch, sign out, who is signed in (:class:`Session`)."""
         self._listings: dict[tuple[int, int], asyncio.Task[None]] = {}
         self.limiter = BandwidthLimiter(self.settings.bandwidth_limit_bps or None)
         """One bandwidth limit over all downloads of the running task (see
         :meth:`set_bandwidth_limit`)."""
-        self._ending: set[asyncio.Task[None]] = set()  # sessions closing after a 401
         self.login_expired_count = 0
         if not self.options.autostart:
             self.scheduler.hold()
@@ -118,44 +133,16 @@ class ExportService:
     async def login(
         self, server_url: str, username: str, password: str, user_type: str | None = None
     ) -> UserContext:
-        """Sign in, open that identity's database and start its queue.
+        """:meth:`Session.sign_in`, returning the engine context (the CLI, tests)."""
+        await self.session.sign_in(server_url, username, password, user_type)
+        ctx = self.scheduler.user
+        assert ctx is not None
+        return ctx
 
-        Signing in while someone else is signed in is a *switch*: the old
-        identity's running task stops (*switched user*) and its session ends.
-        Login errors (wrong password, unknown identity, unreachable server)
-        propagate as the client's exceptions, with nothing changed.
-        """
-        client = ApiClient(
-            server_url,
-            ca_bundle=self.settings.ca_bundle,
-            timeouts=self.options.timeouts,
-            max_connections=max(self.settings.concurrency, 4),
-        )
-        try:
-            result = await client.login(username, password, user_type)
-            store = await asyncio.to_thread(
-                open_identity_db, server_url, result.user.id, result.user_type, paths=self.paths
-            )
-        except BaseException:
-            await client.aclose()
-            raise
-        ctx = UserContext(
-            server_url=server_url,
-            user_id=result.user.id,
-            user_name=result.user.name,
-            user_type=result.user_type,
-            client=client,
-            db=AsyncStore(store, name=f"db-{result.user.id}-{result.user_type}"),
-        )
-        old = self.scheduler.user
-        self.scheduler.set_user(ctx)
-        if old is not None:
-            await self.scheduler.stop_running(StopReason.SWITCHED_USER)
-            await self._end_session(old)
+    async def _session_started(self, ctx: UserContext) -> None:
         if not self.scheduler.held:
             await self._recover(ctx)
             self.scheduler.trigger()
-        return ctx
 
     async def start_queue(self) -> None:
         """Run the signed-in identity's queue (after ``autostart=False`` or :meth:`stop_queue`):
@@ -185,44 +172,22 @@ class ExportService:
         await self.scheduler.wait_idle()
 
     async def logout(self) -> None:
-        """Clear the user first (nothing new starts), then stop the task (*logged out*)."""
-        ctx = self.scheduler.user
-        self.scheduler.set_user(None)
-        await self.scheduler.stop_running(StopReason.LOGGED_OUT)
-        if ctx is not None:
-            await self._end_session(ctx)
-        # Sessions that died of a 401 may still be closing: finish that too.
-        await asyncio.gather(*list(self._ending), return_exceptions=True)
+        """:meth:`Session.sign_out`."""
+        await self.session.sign_out()
 
     async def close(self) -> None:
-        """App quit: stop like a logout, but keep the server session for next time."""
-        await self.logout()
+        """App quit: stop like a sign-out."""
+        await self.session.sign_out()
 
-    async def _end_session(self, ctx: UserContext, *, server_logout: bool = True) -> None:
-        if ctx.closed:
-            return
+    async def _stop_listings(self, ctx: UserContext) -> None:
         for key, job in list(self._listings.items()):
             if key[0] == id(ctx):
                 job.cancel()
                 await asyncio.gather(job, return_exceptions=True)
-        if server_logout:
-            try:
-                await ctx.client.logout()
-            except ApiError as exc:
-                _log.info("server logout failed (the session ends locally anyway): %s", exc)
-        await ctx.client.aclose()
-        await ctx.db.close()
-        ctx.closed = True
 
     def _login_expired(self, ctx: UserContext) -> None:
         self.login_expired_count += 1
-        _log.warning("login expired for %s/%s", ctx.user_id, ctx.user_type)
-        # The session is dead and nobody will log it out: close its connections
-        # and its database now (no logout request: the server refuses the token
-        # anyway, and nothing more is sent on a dead session).
-        job = asyncio.get_running_loop().create_task(self._end_session(ctx, server_logout=False))
-        self._ending.add(job)
-        job.add_done_callback(self._ending.discard)
+        self.session.expired(ctx)
 
     async def _recover(self, ctx: UserContext) -> None:
         """Before a queue runs (sign-in, start-up, after a crash).
@@ -235,7 +200,7 @@ class ExportService:
         repaired = await ctx.db.run(ExportStore.repair)
         for task in await ctx.db.run(ExportStore.list_tasks):
             if task.id in repaired:
-                self.events.publish(TaskChanged(task))
+                ctx.events.publish(TaskChanged(task))
             listing = (id(ctx), task.id) in self._listings  # already listing here
             if task.status is TaskStatus.INITIALIZING and not listing:
                 self._start_listing(ctx, task)
@@ -281,7 +246,7 @@ class ExportService:
                 name += f" (+{len(chosen) - 1})"
         selection = {"items": [item.to_json() for item in chosen]}
         task = await ctx.db.run(ExportStore.create_task, name, str(target), selection)
-        self.events.publish(TaskAdded(task))
+        ctx.events.publish(TaskAdded(task))
         self._start_listing(ctx, task)
         return task
 
@@ -304,12 +269,12 @@ class ExportService:
                 db,
                 ctx.client,
                 task,
-                self.events,
+                ctx.events,
                 concurrency=self.options.listing_concurrency,
                 policy=self._retry_policy(),
             )
             done = await db.run(ExportStore.transition, task.id, Transition.END_LISTING)
-            self.events.publish(TaskChanged(done))
+            ctx.events.publish(TaskChanged(done))
             if self.scheduler.user is ctx:
                 self.scheduler.trigger()
         except ListingStopped as stop:
@@ -388,8 +353,9 @@ class ExportService:
             raise ActionError("only a waiting task can be moved in the queue")
         fn = ExportStore.move_task_up if up else ExportStore.move_task_down
         moved = await ctx.db.run(fn, task_id)
-        for changed in await ctx.db.run(ExportStore.list_tasks):
-            self.events.publish(TaskChanged(changed))
+        if moved:
+            order = tuple(t.id for t in await ctx.db.run(ExportStore.list_tasks))
+            ctx.events.publish(QueueReordered(order))
         return moved
 
     async def delete(self, task_id: int) -> None:
@@ -401,7 +367,7 @@ class ExportService:
         # Partials first: a crash in between leaves the row, and delete can be repeated.
         await asyncio.to_thread(remove_staging, Path(task.target_dir), task.staging_key)
         await ctx.db.run(ExportStore.delete_task, task_id)
-        self.events.publish(TaskRemoved(task_id))
+        ctx.events.publish(TaskRemoved(task_id))
 
     async def failure_report(self, task_id: int, csv_path: Path) -> int:
         """Write the failed files (path, size, version, reason) as CSV; returns how many."""
@@ -435,7 +401,7 @@ class ExportService:
             ) from None
         except ValidationError as exc:
             raise ActionError(str(exc)) from None
-        self.events.publish(TaskChanged(task))
+        ctx.events.publish(TaskChanged(task))
         return task
 
 

@@ -121,9 +121,24 @@ def exported_files(target: Path) -> dict[Path, str]:
 
 
 def staged_files(target: Path) -> list[Path]:
-    """Whatever is left in the staging folder (partials)."""
+    """Whatever is left in the staging folder (partials).
+
+    While an export runs, files come and go there (a write probe, a partial
+    renamed into place): only those still there are returned.
+    """
     root = target / ".manuscript-partial"
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def staged_bytes_now(target: Path) -> int:
+    """Bytes in the staging folder now, tolerating files that vanish while counted."""
+    total = 0
+    for path in staged_files(target):
+        try:
+            total += path.stat().st_size
+        except FileNotFoundError:
+            continue
+    return total
 
 
 def assert_byte_exact(target: Path, project_name: str, remote: list[RemoteFile]) -> None:

@@ -1,0 +1,46 @@
+"""Who is signed in, as front ends see it: frozen snapshots, never a client or a database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum, unique
+
+__all__ = ["IdentityChoice", "SessionChange", "SessionInfo"]
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityChoice:
+    """One identity (``userType``) a user may sign in as, with its display label."""
+
+    user_type: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """One signed-in session: a server, a user and one of the user's identities.
+
+    ``key`` is unique per sign-in in this process (a switch, or signing in again
+    after a logout, gives a new one): events of a session that is no longer
+    current are dropped by comparing it.
+    """
+
+    key: int
+    server_url: str
+    user_id: str
+    user_name: str
+    user_type: str
+    identity_label: str
+    identities: tuple[IdentityChoice, ...] = ()
+
+
+@unique
+class SessionChange(StrEnum):
+    """What happened to the session (see ``core.events.SessionChanged``)."""
+
+    SIGNED_IN = "signed_in"
+    SWITCHED = "switched"
+    """Another user or identity signed in while one was signed in."""
+    SIGNED_OUT = "signed_out"
+    LOGIN_EXPIRED = "login_expired"
+    """The server refused the session (401): the user is signed out; sign in again."""
