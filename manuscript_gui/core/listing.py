@@ -112,12 +112,14 @@ def normalize_selection(items: Iterable[SelectionItem]) -> list[SelectionItem]:
 
 
 class ListingStopped(Exception):
-    """Listing could not finish; the task pauses with this reason."""
+    """Listing could not finish; the task pauses with this reason (``params`` as for
+    ``task_manager.StopTask``: ``{"error": detail}``)."""
 
     def __init__(self, reason: StopReason, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+        self.params = {"error": detail}
 
 
 @dataclass
@@ -306,6 +308,7 @@ def _bad_file(
         sha256=_NO_SHA256,
         error_code=FileError.BAD_LISTING.value,
         error_message=entry.problem,
+        error_params={"problem": entry.problem},
     )
 
 

@@ -69,6 +69,7 @@ from manuscript_gui.domain import (
     FileOutcome,
     FileRecord,
     FileStatus,
+    JsonObject,
     StopReason,
     TaskRecord,
 )
@@ -140,15 +141,24 @@ class RunResult:
     canceled: bool = False
     files: tuple[FileRecord, ...] = ()
     processed: int = 0
+    params: JsonObject | None = None
+    """Parameters of the stop reason (see :class:`StopTask`)."""
 
 
 class StopTask(Exception):
-    """Raised inside a file's work when the whole task has to stop."""
+    """Raised inside a file's work when the whole task has to stop.
 
-    def __init__(self, reason: StopReason, detail: str | None = None) -> None:
+    ``detail`` is English for logs and reports; ``params`` are what a front end
+    needs to say it in the user's language (default: ``{"error": detail}``).
+    """
+
+    def __init__(
+        self, reason: StopReason, detail: str | None = None, params: JsonObject | None = None
+    ) -> None:
         super().__init__(detail or reason.value)
         self.reason = reason
         self.detail = detail
+        self.params = params if params is not None else ({"error": detail} if detail else None)
 
 
 def staging_dir(target_dir: Path, staging_key: str) -> Path:
@@ -184,7 +194,8 @@ def _local_stop(exc: OSError, where: Path) -> StopTask | None:
     reason = classify_os_error(exc)
     if reason is None:
         return None
-    return StopTask(reason, f"{where}: {exc.strerror or exc}")
+    error = exc.strerror or str(exc)
+    return StopTask(reason, f"{where}: {error}", {"path": str(where), "error": error})
 
 
 # ----------------------------------------------------------- blocking helpers
@@ -525,6 +536,7 @@ class TaskManager:
                 StopTask(
                     StopReason.DISK_FULL,
                     f"the export still needs {need} bytes; {free} bytes are free",
+                    {"need": need, "free": free},
                 )
             )
         if self._stop is not None:  # stopped before it started
@@ -557,7 +569,13 @@ class TaskManager:
         if stop is None:
             return RunResult(True, files=files, processed=self._processed)
         return RunResult(
-            False, stop.reason, stop.detail, self._canceled, files=files, processed=self._processed
+            False,
+            stop.reason,
+            stop.detail,
+            self._canceled,
+            files=files,
+            processed=self._processed,
+            params=stop.params,
         )
 
     async def _final(self, stop: StopTask | None) -> RunResult:
@@ -746,7 +764,7 @@ class TaskManager:
                 message = (
                     error.message if trouble is Trouble.PERMANENT else f"{error} ({tries} attempts)"
                 )
-                failed = self._failed(record, attempt, _api_error_code(error), message)
+                failed = self._failed(record, attempt, _api_error_code(error), message, error)
                 if not isinstance(error, NotFound | Gone | Forbidden):
                     self._suspect(failed, error)
                 return failed
@@ -918,6 +936,7 @@ class TaskManager:
             raise StopTask(
                 StopReason.SERVER_UNAVAILABLE,
                 f"{len(self._suspects)} files in a row failed and none succeeded: {error}",
+                {"files": len(self._suspects), "error": str(error)},
             ) from error
 
     def _clear_suspects(self) -> None:
@@ -946,15 +965,24 @@ class TaskManager:
         return self._failed(record, attempt, code, str(exc))
 
     def _failed(
-        self, record: FileRecord, attempt: int, code: FileError, message: str
+        self,
+        record: FileRecord,
+        attempt: int,
+        code: FileError,
+        message: str,
+        error: BaseException | None = None,
     ) -> FileRecord:
         _log.info("file %s failed: %s (%s)", record.local_path, code.value, message)
+        params: JsonObject = {"attempts": attempt, "error": message[:1000]}
+        if isinstance(error, HTTPError):
+            params["status"] = error.status
         return dataclasses.replace(
             self._in_flight.get(record.id, record),
             status=FileStatus.COMPLETED,
             outcome=FileOutcome.FAILED,
             error_code=code.value,
             error_message=message[:1000],
+            error_params=params,
             attempts=attempt,
         )
 

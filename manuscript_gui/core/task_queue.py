@@ -230,6 +230,7 @@ class TaskQueueManager:
                     Transition.PAUSE,
                     reason=StopReason.UNEXPECTED_ERROR,
                     detail=f"{done.remaining_files} files could not be scheduled",
+                    params={"files": done.remaining_files},
                 )
         else:
             done = await db.run(
@@ -238,6 +239,7 @@ class TaskQueueManager:
                 Transition.PAUSE,
                 reason=result.reason or StopReason.UNEXPECTED_ERROR,
                 detail=result.detail,
+                params=result.params,
                 files=result.files,
             )
         if result.files:

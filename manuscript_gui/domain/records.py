@@ -46,6 +46,9 @@ class TaskRecord:
     """The file list is complete; a task paused while listing must list again."""
     staging_key: str = ""
     """Names the task's private staging folder (random, unique across databases)."""
+    reason_params: JsonObject | None = None
+    """Parameters of the stop reason (e.g. ``disk_full``: ``need``, ``free`` in bytes),
+    from which a front end builds the sentence in the user's language."""
 
     @property
     def remaining_files(self) -> int:
@@ -71,6 +74,7 @@ class NewFile:
     """Set for a file the listing already knows cannot be exported (a :class:`FileError`
     value, e.g. ``bad_listing``): the row is stored completed + failed with this code."""
     error_message: str | None = None
+    error_params: JsonObject | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +99,6 @@ class FileRecord:
     error_message: str | None
     attempts: int
     updated_at: datetime
+    error_params: JsonObject | None = None
+    """Parameters of the failure (``attempts``, ``status``, ``error``, ...), as for
+    :attr:`TaskRecord.reason_params`."""

@@ -30,7 +30,14 @@ from manuscript_gui.core.listing import ListingStopped, SelectionItem, list_task
 from manuscript_gui.core.retry import RetryPolicy
 from manuscript_gui.core.task_manager import RunOptions, remove_staging
 from manuscript_gui.core.task_queue import TaskQueueManager, UserContext
-from manuscript_gui.domain import FileOutcome, StopReason, TaskRecord, TaskStatus, Transition
+from manuscript_gui.domain import (
+    FileOutcome,
+    JsonObject,
+    StopReason,
+    TaskRecord,
+    TaskStatus,
+    Transition,
+)
 from manuscript_gui.net import DEFAULT_TIMEOUTS, BandwidthLimiter, Timeouts
 from manuscript_gui.services.session import Session
 from manuscript_gui.storage import ExportStore, InvalidTransition, ValidationError
@@ -279,7 +286,12 @@ class ExportService:
                 self.scheduler.trigger()
         except ListingStopped as stop:
             await self._transition(
-                ctx, task.id, Transition.PAUSE, reason=stop.reason, detail=stop.detail
+                ctx,
+                task.id,
+                Transition.PAUSE,
+                reason=stop.reason,
+                detail=stop.detail,
+                params=stop.params,
             )
             if stop.reason is StopReason.LOGIN_EXPIRED and self.scheduler.user is ctx:
                 self.scheduler.set_user(None)
@@ -290,7 +302,12 @@ class ExportService:
         except Exception as exc:
             _log.exception("listing task %s failed", task.id)
             await self._transition(
-                ctx, task.id, Transition.PAUSE, reason=StopReason.UNEXPECTED_ERROR, detail=repr(exc)
+                ctx,
+                task.id,
+                Transition.PAUSE,
+                reason=StopReason.UNEXPECTED_ERROR,
+                detail=repr(exc),
+                params={"error": repr(exc)},
             )
         finally:
             self._listings.pop((id(ctx), task.id), None)
@@ -388,12 +405,18 @@ class ExportService:
         *,
         reason: StopReason | None = None,
         detail: str | None = None,
+        params: JsonObject | None = None,
     ) -> TaskRecord:
         """One status change (``ExportStore.transition``), published; a change the task's
         current status does not allow is an :class:`ActionError`."""
         try:
             task = await ctx.db.run(
-                ExportStore.transition, task_id, transition, reason=reason, detail=detail
+                ExportStore.transition,
+                task_id,
+                transition,
+                reason=reason,
+                detail=detail,
+                params=params,
             )
         except InvalidTransition as exc:
             raise ActionError(

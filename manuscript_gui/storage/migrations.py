@@ -177,6 +177,24 @@ def _private_staging(db: pw.Database) -> None:
     )
 
 
+@migration(5)
+def _reason_parameters(db: pw.Database) -> None:
+    """Parameters of a stop reason and of a file's failure (JSON objects).
+
+    The reason and error *codes* were always stored; the English detail and
+    message stay for logs and reports. The parameters (bytes needed and free,
+    the server's error, attempts, the HTTP status, ...) let a front end build
+    the sentence in the user's language.
+    """
+    _execute_all(
+        db,
+        (
+            "ALTER TABLE task ADD COLUMN reason_params TEXT",
+            "ALTER TABLE task_file ADD COLUMN error_params TEXT",
+        ),
+    )
+
+
 SCHEMA_VERSION: Final = max(_MIGRATIONS)
 if sorted(_MIGRATIONS) != list(range(1, SCHEMA_VERSION + 1)):  # pragma: no cover - coding error
     raise RuntimeError("schema migrations must be numbered 1..N without gaps")

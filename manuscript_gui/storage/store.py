@@ -123,6 +123,7 @@ _FILE_INSERT_COLUMNS: Final = (
     "outcome",
     "error_code",
     "error_message",
+    "error_params",
     "attempts",
     "updated_at",
 )
@@ -300,6 +301,7 @@ class ExportStore:
         *,
         reason: StopReason | None = None,
         detail: str | None = None,
+        params: JsonObject | None = None,
         files: Iterable[FileRecord] = (),
     ) -> TaskRecord:
         """Change a task's status: the one place that does (see the module docstring).
@@ -326,15 +328,16 @@ class ExportStore:
             raise ValidationError("a paused task needs a reason the user can read")
         if reason is not None and transition not in (Transition.PAUSE, Transition.CANCEL):
             raise ValidationError(f"{transition} carries no stop reason")
-        if detail is not None and reason is None:
+        if (detail is not None or params is not None) and reason is None:
             raise ValidationError("a reason detail needs a reason")
-        params = _file_update_params(task_id, files)
+        reason_params = _json_or_none(params)
+        file_params = _file_update_params(task_id, files)
         with self._tx():
             row = self._task_row(task_id)
             current = TaskStatus(row.status)
             if current not in TRANSITIONS[transition]:
                 raise InvalidTransition(task_id, transition.value, current.value)
-            self._write_files(task_id, params)
+            self._write_files(task_id, file_params)
             listed = bool(row.listed)
             if transition is Transition.RESUME and not listed:
                 transition = Transition.START_LISTING  # never fully listed: list again
@@ -361,6 +364,7 @@ class ExportStore:
                 status=status.value,
                 reason=None if reason is None else reason.value,
                 reason_detail=detail,
+                reason_params=reason_params,
                 listed=listed,
                 updated_at=now,
                 finished_at=now if status in (TaskStatus.COMPLETED, TaskStatus.CANCELED) else None,
@@ -401,6 +405,7 @@ class ExportStore:
                     status=TaskStatus.WAITING.value,
                     reason=None,
                     reason_detail=None,
+                    reason_params=None,
                     finished_at=None,
                     updated_at=now_text(),
                 ).where(self._m.task.id == task_id).execute()
@@ -555,6 +560,7 @@ class ExportStore:
                         FileOutcome.FAILED.value if failed else None,
                         f.error_code,
                         f.error_message,
+                        _json_or_none(f.error_params),
                         0,
                         now,
                     )
@@ -630,6 +636,67 @@ class ExportStore:
         with self._tx():
             self._task_row(task_id)
             return self._recompute(task_id)
+
+    def find_files(
+        self,
+        task_id: int,
+        *,
+        after_id: int = 0,
+        limit: int = 200,
+        open_only: bool = False,
+        outcome: FileOutcome | None = None,
+        text: str = "",
+        only_ids: Iterable[int] | None = None,
+        exclude_ids: Iterable[int] = (),
+    ) -> list[FileRecord]:
+        """Up to *limit* matching files of a task with ids above *after_id*, in id order.
+
+        The file list of a window (``services/reads.py``), keyset-paged like
+        :meth:`page_files`: pass the last id of a page as *after_id* of the
+        next; a row is never returned twice, however rows change in between.
+
+        - *open_only*: rows not completed yet (``waiting`` or ``paused``);
+          *outcome*: completed rows with that outcome. Both are index range
+          scans in id order (``task_id, outcome``), however deep the page.
+        - *text*: rows whose local or remote path contains it, case-insensitively
+          for ASCII letters (SQLite ``LIKE``; other letters match as written,
+          Chinese has no case); ``%``, ``_`` and ``\\`` are plain characters.
+          Rows are scanned in id order until the page is full (a 100k-row task
+          with no match: one pass, about 20 ms).
+        - *only_ids* / *exclude_ids*: rows with / without these ids (the files
+          in flight: a few dozen ids, each a bound parameter).
+
+        Raises :class:`NotFoundError` for an unknown task, :class:`ValidationError`
+        for a *limit* below 1 or *open_only* together with *outcome*.
+        """
+        if limit < 1:
+            raise ValidationError("limit must be at least 1")
+        if open_only and outcome is not None:
+            raise ValidationError("open rows have no outcome: pass open_only or outcome")
+        where = ["task_id = ?", "id > ?"]
+        args: list[object] = [task_id, int(after_id)]
+        if open_only:
+            where.append("outcome IS NULL")
+        if outcome is not None:
+            where.append("outcome = ?")
+            args.append(file_outcome(outcome).value)
+        for ids, test in ((only_ids, "IN"), (exclude_ids, "NOT IN")):
+            if ids is None:
+                continue
+            wanted = sorted({int(i) for i in ids})
+            if wanted or test == "IN":
+                where.append(f"id {test} ({', '.join('?' * len(wanted))})")
+                args.extend(wanted)
+        if text:
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append("(local_path LIKE ? ESCAPE '\\' OR remote_path LIKE ? ESCAPE '\\')")
+            args += [f"%{escaped}%"] * 2
+        sql = f"SELECT * FROM {_FILE_TABLE} WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"
+        with self._tx():
+            self._task_row(task_id)
+            cursor = sqlite_connection(self._db).execute(sql, (*args, limit))
+            names = [column[0] for column in cursor.description]
+            return [_file_record(dict(zip(names, row, strict=True))) for row in cursor]
 
     # -------------------------------------------------------------- internals
 
@@ -711,6 +778,7 @@ class ExportStore:
                 outcome=None,
                 error_code=None,
                 error_message=None,
+                error_params=None,
                 attempts=0,
                 updated_at=now_text(),
             )
@@ -750,9 +818,17 @@ class ExportStore:
 
 _FILE_UPDATE_SQL: Final = (
     f"UPDATE {_FILE_TABLE} SET status = ?, outcome = ?, error_code = ?, "
-    "error_message = ?, attempts = ?, etag = ?, updated_at = ? "
+    "error_message = ?, error_params = ?, attempts = ?, etag = ?, updated_at = ? "
     "WHERE id = ? AND task_id = ?"
 )
+
+
+def _json_or_none(value: JsonObject | None) -> str | None:
+    return None if value is None else dump_json(value)
+
+
+def _load_or_none(text: str | None) -> JsonObject | None:
+    return None if text is None else load_json(text)
 
 
 def _file_update_params(task_id: int, files: Iterable[FileRecord]) -> list[tuple[object, ...]]:
@@ -769,6 +845,7 @@ def _file_update_params(task_id: int, files: Iterable[FileRecord]) -> list[tuple
                 None if outcome is None else outcome.value,
                 file.error_code,
                 file.error_message,
+                _json_or_none(file.error_params),
                 file.attempts,
                 file.etag,
                 now,
@@ -879,6 +956,7 @@ def _task_record(row: Task) -> TaskRecord:
         status=TaskStatus(row.status),
         reason=row.reason,
         reason_detail=row.reason_detail,
+        reason_params=_load_or_none(row.reason_params),
         position=row.position,
         total_files=row.total_files,
         succeeded=row.succeeded,
@@ -911,6 +989,7 @@ def _file_record(row: dict[str, Any]) -> FileRecord:
         outcome=None if outcome is None else FileOutcome(outcome),
         error_code=row["error_code"],
         error_message=row["error_message"],
+        error_params=_load_or_none(row["error_params"]),
         attempts=row["attempts"],
         updated_at=parse_time(row["updated_at"]),
     )

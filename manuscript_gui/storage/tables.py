@@ -41,6 +41,7 @@ class Task(_BaseModel):
     status = pw.TextField()
     reason = pw.TextField(null=True)
     reason_detail = pw.TextField(null=True)
+    reason_params = pw.TextField(null=True)  # JSON object (schema v5)
     position = pw.IntegerField()  # queue order (move up/down swaps two positions)
     total_files = pw.IntegerField(default=0)
     succeeded = pw.IntegerField(default=0)
@@ -77,6 +78,7 @@ class TaskFile(_BaseModel):
     outcome = pw.TextField(null=True)
     error_code = pw.TextField(null=True)
     error_message = pw.TextField(null=True)
+    error_params = pw.TextField(null=True)  # JSON object (schema v5)
     attempts = pw.IntegerField(default=0)
     updated_at = pw.TextField()
 

@@ -29,18 +29,19 @@ def parse_time(text: str) -> datetime:
 
 
 def dump_json(value: JsonObject) -> str:
+    """A stored JSON object (a task's selection, reason or error parameters)."""
     if not isinstance(value, dict):
-        raise ValidationError("a task's selection must be a JSON object")
+        raise ValidationError("a stored value (selection, parameters) must be a JSON object")
     try:
         return json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(f"a task's selection must be JSON-serialisable: {exc}") from None
+        raise ValidationError(f"a stored value must be JSON-serialisable: {exc}") from None
 
 
 def load_json(text: str) -> JsonObject:
     value = json.loads(text)
     if not isinstance(value, dict):
-        raise ValidationError("stored selection is not a JSON object")
+        raise ValidationError("a stored value is not a JSON object")
     return value
 
 

@@ -117,6 +117,9 @@ async def test_too_little_space_is_said_up_front(
         assert (task.status, task.reason) == (TaskStatus.PAUSED, StopReason.DISK_FULL)
         assert task.reason_detail is not None
         assert str(total) in task.reason_detail
+        assert task.reason_params is not None
+        assert task.reason_params["need"] == total
+        assert task.reason_params["free"] < total
         # Said before a byte was fetched: no download was even asked for.
         assert requests.content() == []
         assert task.succeeded == task.failed == 0

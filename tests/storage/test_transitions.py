@@ -105,6 +105,27 @@ def test_the_transition_table_is_enforced(
     assert (after.reason is not None) == (after.status in (TaskStatus.PAUSED, TaskStatus.CANCELED))
 
 
+def test_reason_and_error_parameters_round_trip(store: ExportStore) -> None:
+    task = _task_in(store, TaskStatus.WAITING, files=1)
+    (row,) = store.page_files(task.id)
+    failed = dataclasses.replace(_fail(row), error_params={"attempts": 3, "status": 410})
+    paused = store.transition(
+        task.id,
+        Transition.PAUSE,
+        reason=StopReason.DISK_FULL,
+        detail="needs more",
+        params={"need": 12, "free": 3},
+        files=[failed],
+    )
+    assert paused.reason_params == {"need": 12, "free": 3}
+    assert store.get_task(task.id).reason_params == {"need": 12, "free": 3}
+    assert store.page_files(task.id)[0].error_params == {"attempts": 3, "status": 410}
+    resumed = store.transition(task.id, Transition.RESUME)
+    assert (resumed.reason, resumed.reason_params) == (None, None)
+    with pytest.raises(ValidationError):
+        store.transition(task.id, Transition.END_RUN, params={"x": 1})
+
+
 def test_end_run_completes_only_when_every_row_is_completed(store: ExportStore) -> None:
     task = _task_in(store, TaskStatus.WAITING, files=4)
     rows = store.page_files(task.id)
