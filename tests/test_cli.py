@@ -400,7 +400,7 @@ def test_queue_actions_pause_resume_move_cancel_delete(
     assert "(by you)" in stdout
     code, _, err = cli("move", str(second), "up")
     assert code == 2
-    assert "only a waiting task" in err
+    assert "cannot be moved" in err
 
     assert cli("cancel", str(third))[0] == 0
     assert tasks_json(cli)[third]["status"] == "canceled"

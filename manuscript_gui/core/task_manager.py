@@ -54,6 +54,7 @@ from typing import BinaryIO, cast
 import portalocker
 
 from manuscript_gui.core.async_store import AsyncStore
+from manuscript_gui.core.disk_space import free_space, needed_bytes
 from manuscript_gui.core.events import FilesChanged, Publisher, TaskChanged, TaskProgress
 from manuscript_gui.core.fsutil import DirSync, fsync_file, make_dirs, rename_noreplace, sync_all
 from manuscript_gui.core.local_names import extended_length_path, with_counter
@@ -368,25 +369,6 @@ def _prepare(target: Path, staging: Path) -> list[Path]:
     return touched
 
 
-def _needed_bytes(root: Path, staging: Path, files: list[FileRecord]) -> int:
-    """Bytes these open files still need on the export volume: nothing for a target that
-    is already there with its size (most likely up to date), the rest of a partial."""
-    need = 0
-    for file in files:
-        try:
-            st = os.lstat(root / file.local_path)
-            if stat.S_ISREG(st.st_mode) and st.st_size == file.size:
-                continue
-        except (FileNotFoundError, NotADirectoryError):
-            pass
-        try:
-            staged = os.lstat(staging / f"{file.id}.part").st_size
-        except FileNotFoundError:
-            staged = 0
-        need += file.size - min(staged, file.size)
-    return need
-
-
 def _missing_on_disk(root: Path, files: list[FileRecord]) -> list[int]:
     """Ids of succeeded files that are no longer at their path with their size.
 
@@ -416,10 +398,6 @@ def _missing_on_disk(root: Path, files: list[FileRecord]) -> list[int]:
         if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != file.size:
             missing.append(file.id)
     return missing
-
-
-def _free_space(path: Path) -> int:
-    return shutil.disk_usage(path).free
 
 
 def tidy_staging(target_dir: Path, staging_key: str) -> None:
@@ -524,8 +502,8 @@ class TaskManager:
             await self._check_exported()
             need = 0
             async for page in self._pages(status=FileStatus.WAITING):
-                need += await asyncio.to_thread(_needed_bytes, self._target, self._staging, page)
-            free = await asyncio.to_thread(_free_space, self._target)
+                need += await asyncio.to_thread(needed_bytes, self._target, self._staging, page)
+            free = await asyncio.to_thread(free_space, self._target)
         except OSError as exc:
             stop = _local_stop(exc, self._staging) or StopTask(
                 StopReason.FOLDER_NOT_WRITABLE, f"{exc.filename or self._staging}: {exc.strerror}"

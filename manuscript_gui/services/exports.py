@@ -11,14 +11,16 @@ message the user can read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from manuscript_gui.config import AppPaths, Settings
+from manuscript_gui.core.actions import Action, allowed_actions, allowed_actions_in_queue
 from manuscript_gui.core.events import (
     EventBus,
     QueueReordered,
@@ -39,6 +41,7 @@ from manuscript_gui.domain import (
     Transition,
 )
 from manuscript_gui.net import DEFAULT_TIMEOUTS, BandwidthLimiter, Timeouts
+from manuscript_gui.services import messages, reads
 from manuscript_gui.services.session import Session
 from manuscript_gui.storage import ExportStore, InvalidTransition, ValidationError
 
@@ -48,7 +51,17 @@ _log = logging.getLogger(__name__)
 
 
 class ActionError(Exception):
-    """A user action that the task's state does not allow, or a missing session."""
+    """A user action that cannot be done now: a stable ``code`` and its ``params``.
+
+    Codes and parameters: ``services/messages.py`` (``ACTION_ERROR_CODES``); the
+    exception's text is the English sentence (``messages.action_error_text``), a
+    translated front end builds its own from the code.
+    """
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(messages.action_error_text(code, params))
+        self.code = code
+        self.params: dict[str, object] = params
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +110,7 @@ class ExportService:
         )
         """Sign in, switch, sign out, who is signed in (:class:`Session`)."""
         self._listings: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self._busy: set[int] = set()  # tasks with a user action in flight
         self.limiter = BandwidthLimiter(self.settings.bandwidth_limit_bps or None)
         """One bandwidth limit over all downloads of the running task (see
         :meth:`set_bandwidth_limit`)."""
@@ -134,7 +148,7 @@ class ExportService:
     def _require_user(self) -> UserContext:
         ctx = self.scheduler.user
         if ctx is None:
-            raise ActionError("not signed in")
+            raise ActionError("not_signed_in")
         return ctx
 
     async def login(
@@ -231,7 +245,7 @@ class ExportService:
         try:
             return await ctx.db.run(ExportStore.get_task, task_id)
         except LookupError:
-            raise ActionError(f"there is no task {task_id}") from None
+            raise ActionError("no_task", task=task_id) from None
 
     # -- create --------------------------------------------------------------------
 
@@ -242,10 +256,10 @@ class ExportService:
         ctx = self._require_user()
         chosen = list(items)
         if not chosen:
-            raise ActionError("choose at least one project or folder to export")
+            raise ActionError("no_selection")
         target = Path(target_dir)
         if not target.is_absolute():  # front ends resolve it: cwd is theirs, not ours
-            raise ActionError(f"the export folder must be an absolute path: {target}")
+            raise ActionError("relative_target", path=str(target))
         if name is None:
             first = chosen[0]
             name = first.project_name if first.folder_id == "root" else first.folder_path[-1]
@@ -314,88 +328,163 @@ class ExportService:
 
     # -- actions -------------------------------------------------------------------
 
-    async def pause(self, task_id: int) -> None:
+    async def allowed(self, task_id: int) -> frozenset[Action]:
+        """What the task allows now (``core.actions.allowed_actions``, with its place in
+        the queue): enable exactly these buttons."""
         ctx = self._require_user()
-        task = await self._get(ctx, task_id)
-        if self.is_running(task_id):
-            await self.scheduler.stop_running(StopReason.BY_USER)
-            return
-        if task.status is not TaskStatus.WAITING:
-            raise ActionError(f"a task that is {task.status} cannot be paused")
-        await self._transition(ctx, task_id, Transition.PAUSE, reason=StopReason.BY_USER)
+        tasks = await ctx.db.run(ExportStore.list_tasks)
+        allowed = allowed_actions_in_queue(tasks, self.scheduler.running_task_id)
+        if task_id not in allowed:
+            raise ActionError("no_task", task=task_id)
+        return allowed[task_id]
+
+    @contextlib.asynccontextmanager
+    async def _action(
+        self, task_id: int, action: Action
+    ) -> AsyncIterator[tuple[UserContext, TaskRecord]]:
+        """One user action on one task: allowed by the rules, and alone (a second action
+        on a task whose first is still in flight, a double click, is refused)."""
+        ctx = self._require_user()
+        if task_id in self._busy:
+            raise ActionError("busy", action=action.value)
+        self._busy.add(task_id)
+        try:
+            task = await self._get(ctx, task_id)
+            if action not in allowed_actions(task, self.is_running(task_id)):
+                status = "running" if self.is_running(task_id) else task.status.value
+                raise ActionError("not_allowed", action=action.value, status=status)
+            yield ctx, task
+        finally:
+            self._busy.discard(task_id)
+
+    async def pause(self, task_id: int) -> None:
+        async with self._action(task_id, Action.PAUSE) as (ctx, _task):
+            if self.is_running(task_id):
+                await self.scheduler.stop_running(StopReason.BY_USER)
+                return
+            await self._transition(ctx, task_id, Transition.PAUSE, reason=StopReason.BY_USER)
 
     async def resume(self, task_id: int) -> None:
-        ctx = self._require_user()
-        task = await self._get(ctx, task_id)
-        if task.status is not TaskStatus.PAUSED:
-            raise ActionError(f"only a paused task can be resumed (this one is {task.status})")
-        fresh = await self._transition(ctx, task_id, Transition.RESUME)
-        if fresh.status is TaskStatus.INITIALIZING:  # never fully listed: list again
-            self._start_listing(ctx, fresh)
-            return
-        self.scheduler.trigger()
+        async with self._action(task_id, Action.RESUME) as (ctx, _task):
+            fresh = await self._transition(ctx, task_id, Transition.RESUME)
+            if fresh.status is TaskStatus.INITIALIZING:  # never fully listed: list again
+                self._start_listing(ctx, fresh)
+                return
+            self.scheduler.trigger()
 
     async def cancel(self, task_id: int) -> None:
         """Cancel: partial data is removed, files already exported stay."""
-        ctx = self._require_user()
-        task = await self._get(ctx, task_id)
-        if task.status in (TaskStatus.COMPLETED, TaskStatus.CANCELED):
-            raise ActionError(f"a task that is {task.status} cannot be canceled")
-        if self.is_running(task_id):
-            await self.scheduler.stop_running(StopReason.BY_USER, cancel=True)
-            return
-        job = self._listings.get((id(ctx), task_id))
-        if job is not None:
-            job.cancel()
-            await asyncio.gather(job, return_exceptions=True)
-        await self._transition(ctx, task_id, Transition.CANCEL, reason=StopReason.BY_USER)
-        await asyncio.to_thread(remove_staging, Path(task.target_dir), task.staging_key)
+        async with self._action(task_id, Action.CANCEL) as (ctx, task):
+            if self.is_running(task_id):
+                await self.scheduler.stop_running(StopReason.BY_USER, cancel=True)
+                return
+            job = self._listings.get((id(ctx), task_id))
+            if job is not None:
+                job.cancel()
+                await asyncio.gather(job, return_exceptions=True)
+            await self._transition(ctx, task_id, Transition.CANCEL, reason=StopReason.BY_USER)
+            await asyncio.to_thread(remove_staging, Path(task.target_dir), task.staging_key)
 
     async def retry_failed(self, task_id: int) -> int:
         """Put a completed task's failed files back in the queue; returns how many."""
-        ctx = self._require_user()
-        task = await self._get(ctx, task_id)
-        if task.status is not TaskStatus.COMPLETED:
-            raise ActionError("only a completed task has failed files to retry")
-        if task.failed == 0:
-            raise ActionError("this task has no failed files")
-        await self._transition(ctx, task_id, Transition.RETRY_FAILED)
-        self.scheduler.trigger()
-        return task.failed
+        async with self._action(task_id, Action.RETRY_FAILED) as (ctx, task):
+            await self._transition(ctx, task_id, Transition.RETRY_FAILED)
+            self.scheduler.trigger()
+            return task.failed
 
     async def move(self, task_id: int, *, up: bool) -> bool:
-        ctx = self._require_user()
-        task = await self._get(ctx, task_id)
-        if task.status is not TaskStatus.WAITING or self.is_running(task_id):
-            raise ActionError("only a waiting task can be moved in the queue")
-        fn = ExportStore.move_task_up if up else ExportStore.move_task_down
-        moved = await ctx.db.run(fn, task_id)
-        if moved:
-            order = tuple(t.id for t in await ctx.db.run(ExportStore.list_tasks))
-            ctx.events.publish(QueueReordered(order))
-        return moved
+        """Swap the task with its neighbour in the queue; ``False`` at the queue's end."""
+        action = Action.MOVE_UP if up else Action.MOVE_DOWN
+        async with self._action(task_id, action) as (ctx, _task):
+            fn = ExportStore.move_task_up if up else ExportStore.move_task_down
+            moved = await ctx.db.run(fn, task_id)
+            if moved:
+                order = tuple(t.id for t in await ctx.db.run(ExportStore.list_tasks))
+                ctx.events.publish(QueueReordered(order))
+            return moved
 
     async def delete(self, task_id: int) -> None:
         """Remove a finished task from the list; exported files stay on disk."""
-        ctx = self._require_user()
-        task = await self._get(ctx, task_id)
-        if task.status not in (TaskStatus.COMPLETED, TaskStatus.CANCELED):
-            raise ActionError("only a completed or canceled task can be deleted")
-        # Partials first: a crash in between leaves the row, and delete can be repeated.
-        await asyncio.to_thread(remove_staging, Path(task.target_dir), task.staging_key)
-        await ctx.db.run(ExportStore.delete_task, task_id)
-        ctx.events.publish(TaskRemoved(task_id))
+        async with self._action(task_id, Action.DELETE) as (ctx, task):
+            # Partials first: a crash in between leaves the row, and delete can be repeated.
+            await asyncio.to_thread(remove_staging, Path(task.target_dir), task.staging_key)
+            await ctx.db.run(ExportStore.delete_task, task_id)
+            ctx.events.publish(TaskRemoved(task_id))
 
     async def failure_report(self, task_id: int, csv_path: Path) -> int:
         """Write the failed files (path, size, version, reason) as CSV; returns how many."""
-        ctx = self._require_user()
-        await self._get(ctx, task_id)
-        return await ctx.db.run(_write_report, task_id, Path(csv_path))
+        async with self._action(task_id, Action.FAILURE_REPORT) as (ctx, _task):
+            return await ctx.db.run(_write_report, task_id, Path(csv_path))
 
     async def folder(self, task_id: int) -> Path:
         """The export folder to open."""
+        async with self._action(task_id, Action.OPEN_FOLDER) as (_ctx, task):
+            return Path(task.target_dir)
+
+    # -- reads for a window ----------------------------------------------------------
+
+    @property
+    def running_task_id(self) -> int | None:
+        """The task shown as *running* (derived, never stored)."""
+        return self.scheduler.running_task_id
+
+    def _in_flight(self, task_id: int) -> frozenset[int]:
+        manager = self.scheduler.running_manager
+        if manager is None or manager.task_id != task_id:
+            return frozenset()
+        return manager.in_flight
+
+    async def files(
+        self,
+        task_id: int,
+        *,
+        filter: reads.FileFilter = reads.FileFilter.ALL,
+        text: str = "",
+        after: int = 0,
+        limit: int = 200,
+    ) -> reads.FilePage:
+        """One page of a task's files (``services/reads.py``: keyset paging on id)."""
         ctx = self._require_user()
-        return Path((await self._get(ctx, task_id)).target_dir)
+        await self._get(ctx, task_id)
+        return await ctx.db.run(
+            reads.files,
+            task_id,
+            filter=filter,
+            text=text,
+            after=after,
+            limit=limit,
+            in_flight=self._in_flight(task_id),
+        )
+
+    async def file_counts(self, task_id: int) -> dict[reads.FileFilter, int]:
+        """How many files each filter shows (from the task's counters: no scan)."""
+        ctx = self._require_user()
+        return reads.file_counts(await self._get(ctx, task_id), self._in_flight(task_id))
+
+    async def bytes_needed(self, task_id: int) -> int:
+        """What the task still needs on its export volume (files not there yet)."""
+        ctx = self._require_user()
+        task = await self._get(ctx, task_id)
+        return await asyncio.to_thread(reads.bytes_needed, ctx.db.store, task)
+
+    @staticmethod
+    async def free_space(folder: Path) -> int:
+        """Free bytes on the volume of *folder* (which need not exist yet)."""
+        return await asyncio.to_thread(reads.free_space, Path(folder))
+
+    async def projects(self) -> list[reads.Project]:
+        """Every project the signed-in identity may see (retried as the engine retries)."""
+        ctx = self._require_user()
+        return await reads.projects(ctx.client, policy=self._retry_policy())
+
+    async def children(self, project_id: str, folder_id: str = "root") -> list[reads.ChildEntry]:
+        """Every entry of one folder of a project (``"root"``: its top level)."""
+        ctx = self._require_user()
+        return await reads.children(ctx.client, project_id, folder_id, policy=self._retry_policy())
+
+    async def wait_idle(self) -> None:
+        """Wait until the queue has nothing left to run (the CLI, tests)."""
+        await self.scheduler.wait_idle()
 
     async def _transition(
         self,
@@ -420,22 +509,24 @@ class ExportService:
             )
         except InvalidTransition as exc:
             raise ActionError(
-                f"a task that is {exc.status} cannot be {_PAST[transition]}"
+                "not_allowed", action=_ACTION_OF[transition].value, status=exc.status
             ) from None
-        except ValidationError as exc:
-            raise ActionError(str(exc)) from None
+        except ValidationError:
+            if transition is Transition.RETRY_FAILED:
+                raise ActionError("no_failed_files") from None
+            raise
         ctx.events.publish(TaskChanged(task))
         return task
 
 
-_PAST = {
-    Transition.START_LISTING: "listed again",
-    Transition.END_LISTING: "marked listed",
-    Transition.PAUSE: "paused",
-    Transition.CANCEL: "canceled",
-    Transition.RESUME: "resumed",
-    Transition.RETRY_FAILED: "retried",
-    Transition.END_RUN: "completed",
+_ACTION_OF = {
+    Transition.START_LISTING: Action.RESUME,
+    Transition.END_LISTING: Action.RESUME,
+    Transition.PAUSE: Action.PAUSE,
+    Transition.CANCEL: Action.CANCEL,
+    Transition.RESUME: Action.RESUME,
+    Transition.RETRY_FAILED: Action.RETRY_FAILED,
+    Transition.END_RUN: Action.RESUME,
 }
 
 

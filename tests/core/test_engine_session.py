@@ -70,7 +70,7 @@ async def test_revoked_token_pauses_the_task_signs_out_and_sends_nothing_more(
         await until(lambda: ctx.closed, within=5)
         assert ctx.client._http.is_closed
         assert ctx.db.store.closed
-        with pytest.raises(ActionError, match="not signed in"):
+        with pytest.raises(ActionError, match=r"(?i)not signed in"):
             await service.resume(task.id)
         assert service.scheduler.running_task_id is None
         states = watcher.of_type(SchedulerState)
