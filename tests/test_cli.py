@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import select
 import signal
 import socket
 import subprocess
@@ -20,10 +22,12 @@ from typing import Any
 
 import pytest
 
-from manuscript_gui.cli import Progress, QueueLock, main
+from manuscript_gui.cli import main
+from manuscript_gui.cli.output import Progress
 from manuscript_gui.config import Settings, app_paths, save_settings
 from manuscript_gui.core.events import ListingProgress, TaskProgress
 from manuscript_gui.reference_server import ServerHandle
+from manuscript_gui.services.queue_lock import FrontEnd, QueueLock
 from tests.e2e.helpers import (
     assert_byte_exact,
     cli_argv,
@@ -431,20 +435,78 @@ def test_actions_refuse_while_another_process_runs_the_queue(
     assert cli("export", "prj-1", "--to", str(tmp_path / "a"), "--no-run")[0] == 0
     assert cli("export", "prj-2", "--to", str(tmp_path / "b"), "--no-run")[0] == 0
     (db,) = app_paths().data_dir.rglob("exports.sqlite3")
-    other = QueueLock(db)  # stands in for a `run` in another process
+    other = QueueLock(db, FrontEnd.CLI)  # stands in for a `run` in another process
     assert other.try_acquire()
     try:
         other.publish(1)
         code, _, err = cli("pause", "2")
         assert code == 2
-        assert "being run by manuscript-cli (pid" in err
-        assert "task 1 is running" in err
+        assert "this queue is exporting in manuscript-cli (pid" in err
+        assert "task 1 running); stop it first" in err
         tasks = tasks_json(cli)  # reading works any time
         assert tasks[1]["running"] is True
         assert tasks[2]["running"] is False
     finally:
         other.release()
     assert cli("pause", "2")[0] == 0
+
+
+def test_a_window_holding_the_queue_is_named_and_waited_for(
+    fresh_env: None, fresh_server: ServerHandle, cli: Cli, tmp_path: Path
+) -> None:
+    """The queue lock says which front end holds it (issue #7, item 6): an action is
+    refused naming the window, a ``run`` waits for it, saying so, then runs."""
+    out = tmp_path / "out"
+    assert cli("export", "prj-3", "--to", str(out), "--no-run")[0] == 0
+    (db,) = app_paths().data_dir.rglob("exports.sqlite3")
+    window = QueueLock(db, FrontEnd.WINDOW)  # stands in for a window signed in as demo
+    assert window.try_acquire()
+    env = cli_env(tmp_path / "app-home", fresh_server.base_url)
+    child: subprocess.Popen[str] | None = None
+    try:
+        window.publish(1)
+        code, _, err = cli("pause", "1")
+        assert code == 2
+        assert (
+            f"this queue is exporting in another window (pid {os.getpid()}, task 1 running); "
+            "stop it there first"
+        ) in err
+        assert "manuscript-cli (pid" not in err
+        assert tasks_json(cli)[1]["running"] is True
+
+        child = subprocess.Popen(
+            [*cli_argv(), "run", "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stderr is not None
+        ready, _, _ = select.select([child.stderr], [], [], 60)
+        assert ready, "the second runner said nothing"
+        waiting = child.stderr.readline()
+        assert "waiting: this queue is exporting in another window (pid" in waiting
+        assert child.poll() is None  # it waits for the window
+    except BaseException:
+        if child is not None:
+            child.kill()
+            child.communicate()
+        raise
+    finally:
+        window.release()
+    assert child is not None
+    try:
+        stdout, stderr = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 0, stderr
+    (task,) = json.loads(stdout)["tasks"]
+    assert (task["id"], task["status"]) == (1, "completed")
+    assert_byte_exact(
+        out, project_name(fresh_server, "prj-3"), server_files(fresh_server.base_url, "prj-3")
+    )
 
 
 def test_an_unwritable_export_folder_pauses_and_exits_3(
@@ -467,12 +529,23 @@ def test_login_expiring_mid_run_pauses_and_exits_3(
     assert sum(f.size for f in remote) > 200_000
     # Tokens issued from now on live 2 s; the export needs 10 s or so.
     admin.faults(token_ttl_s=2.0, latency_ms=100, bandwidth_bps=20_000)
-    code, _, err = cli("export", "prj-3", "--to", str(tmp_path / "out"), "--concurrency", "1")
+    code, out, err = cli(
+        "export", "prj-3", "--to", str(tmp_path / "out"), "--concurrency", "1", "--json"
+    )
     assert code == 3, err
     assert "paused: login expired" in err
     (task,) = tasks_json(cli).values()
     assert (task["status"], task["reason"]) == ("paused", "login_expired")
     assert task["succeeded"] < task["total_files"]
+    # The summary of a session the server ended: the task as the engine left it, and
+    # the bytes its run received (the session was over before the summary was made).
+    summary = json.loads(out)
+    assert summary["exit_code"] == 3
+    (summarized,) = summary["tasks"]
+    assert {k: summarized[k] for k in ("id", "status", "reason", "succeeded", "done_bytes")} == {
+        k: task[k] for k in ("id", "status", "reason", "succeeded", "done_bytes")
+    }
+    assert summary["bytes_received"] >= task["done_bytes"]
 
     admin.reset()
     assert cli("resume", str(task["id"]))[0] == 0

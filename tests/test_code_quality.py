@@ -142,3 +142,93 @@ def test_events_speak_the_domain_not_the_database() -> None:
     """What the engine tells listeners (the window, the CLI) needs no database import."""
     names = _imports(PACKAGE / "core" / "events.py")
     assert not [n for n in names if n.startswith((f"{_OURS}.storage", "peewee"))], names
+
+
+# ------------------------------------------------------------ the command line
+
+
+def _cli_sources() -> list[Path]:
+    """The command line's source files: the ``cli`` package (or a ``cli.py`` module)."""
+    package = PACKAGE / "cli"
+    if package.is_dir():
+        return sorted(package.rglob("*.py"))
+    return [PACKAGE / "cli.py"]
+
+
+#: What the command line may import of ours: the public service API and the vocabulary
+#: under it (issue #7: it is a client of the services, as the window is).
+_CLI_MAY_IMPORT = (
+    f"{_OURS}.cli",
+    f"{_OURS}.services",
+    f"{_OURS}.domain",
+    f"{_OURS}.core.events",
+    f"{_OURS}.config",
+    f"{_OURS}.argtypes",
+)
+
+
+def test_the_command_line_imports_only_the_public_service_api() -> None:
+    offenders = []
+    for path in _cli_sources():
+        where = path.relative_to(ROOT)
+        for name in _imports(path):
+            if any(
+                name == bad or name.startswith(bad + ".")
+                for bad in (
+                    f"{_OURS}.storage",
+                    f"{_OURS}.core.task_queue",
+                    f"{_OURS}.core.task_manager",
+                    f"{_OURS}.core.async_store",
+                    f"{_OURS}.net",
+                    "peewee",
+                    "httpx",
+                )
+            ):
+                offenders.append(f"{where} imports {name}")
+            elif name == _OURS or name.startswith(_OURS + "."):
+                demo = path.name == "demo.py" and name == f"{_OURS}.reference_server"
+                if not demo and not any(
+                    name == ok or name.startswith(ok + ".") for ok in _CLI_MAY_IMPORT
+                ):
+                    offenders.append(f"{where} imports {name} (not the public service API)")
+    assert not offenders, "\n".join(offenders)
+
+
+#: Documented public names that happen to start with an underscore.
+_PUBLIC_UNDERSCORED = {("os", "_exit")}
+
+#: What reaches under the service into the engine (the scheduler, the database, the
+#: client, the engine's context of a session): the command line asks the service.
+_ENGINE_ATTRIBUTES = {
+    "scheduler",
+    "running_manager",
+    "login_expired_count",
+    "db",
+    "context",
+    "user",
+    "login",
+}
+
+
+def test_the_command_line_touches_no_private_or_engine_attribute() -> None:
+    """``x._name`` only on ``self``/``cls``; never the engine under the service."""
+    offenders = []
+    for path in _cli_sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Attribute):
+                continue
+            owner = node.value.id if isinstance(node.value, ast.Name) else None
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            private = node.attr.startswith("_") and not (
+                node.attr.startswith("__") and node.attr.endswith("__")
+            )
+            if (
+                private
+                and owner not in ("self", "cls")
+                and (owner, node.attr) not in _PUBLIC_UNDERSCORED
+            ):
+                offenders.append(f"{where}: {ast.unparse(node)}")
+            if node.attr in _ENGINE_ATTRIBUTES:
+                offenders.append(f"{where}: {ast.unparse(node)} (the engine under the service)")
+    assert not offenders, "\n".join(offenders)

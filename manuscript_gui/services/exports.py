@@ -14,10 +14,12 @@ import asyncio
 import contextlib
 import csv
 import dataclasses
+import functools
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from manuscript_gui.config import AppPaths, Settings
 from manuscript_gui.core.actions import Action, allowed_actions, allowed_actions_in_queue
@@ -40,14 +42,15 @@ from manuscript_gui.domain import (
     TaskStatus,
     Transition,
 )
-from manuscript_gui.net import DEFAULT_TIMEOUTS, BandwidthLimiter, Timeouts
+from manuscript_gui.net import DEFAULT_TIMEOUTS, BandwidthLimiter, Page, PageGuard, Timeouts
 from manuscript_gui.services import messages, reads
-from manuscript_gui.services.session import Session
+from manuscript_gui.services.session import ServerCallFailed, Session, call_server
 from manuscript_gui.storage import ExportStore, InvalidTransition, ValidationError
 
-__all__ = ["ActionError", "ExportService", "ServiceOptions"]
+__all__ = ["ActionError", "ExportService", "SelectionItem", "ServerCallFailed", "ServiceOptions"]
 
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ActionError(Exception):
@@ -107,6 +110,7 @@ class ExportService:
             timeouts=self.options.timeouts,
             on_started=self._session_started,
             on_ending=self._stop_listings,
+            retry_policy=self._retry_policy,
         )
         """Sign in, switch, sign out, who is signed in (:class:`Session`)."""
         self._listings: dict[tuple[int, int], asyncio.Task[None]] = {}
@@ -473,14 +477,49 @@ class ExportService:
         return await asyncio.to_thread(reads.free_space, Path(folder))
 
     async def projects(self) -> list[reads.Project]:
-        """Every project the signed-in identity may see (retried as the engine retries)."""
+        """Every project the signed-in identity may see, in the server's order.
+
+        Each page is retried by the engine's rules (the settings' *retries*).
+
+        Raises:
+            ServerCallFailed: a page failed after its retries (``call`` ``"projects"``).
+            ProtocolError: code ``cursor_loop``, at once, for a list that would never end.
+            Unauthorized: the server ended the session.
+        """
         ctx = self._require_user()
-        return await reads.projects(ctx.client, policy=self._retry_policy())
+        return await self._all_pages(
+            "projects",
+            PageGuard("listing the projects"),
+            lambda cursor: ctx.client.projects_page(cursor=cursor),
+        )
 
     async def children(self, project_id: str, folder_id: str = "root") -> list[reads.ChildEntry]:
-        """Every entry of one folder of a project (``"root"``: its top level)."""
+        """Every entry of one folder of a project (``"root"``: its top level).
+
+        Folders, files and entries the export cannot fetch (``reads.BadFileEntry``),
+        in the server's order. Retries and errors as for :meth:`projects`
+        (``call`` ``"children"``).
+        """
         ctx = self._require_user()
-        return await reads.children(ctx.client, project_id, folder_id, policy=self._retry_policy())
+        return await self._all_pages(
+            "children",
+            PageGuard(f"the children of folder {folder_id!r} of project {project_id!r}"),
+            lambda cursor: ctx.client.children_page(project_id, folder_id, cursor=cursor),
+        )
+
+    async def _all_pages(
+        self, call: str, guard: PageGuard, fetch: Callable[[str | None], Awaitable[Page[T]]]
+    ) -> list[T]:
+        """Every item of a paginated listing, each page retried on its own (so that
+        :class:`ServerCallFailed` counts one page's attempts)."""
+        items: list[T] = []
+        cursor: str | None = None
+        while True:
+            page = await call_server(call, functools.partial(fetch, cursor), self._retry_policy())
+            items.extend(page.items)
+            cursor = guard.next_cursor(page)
+            if cursor is None:
+                return items
 
     async def wait_idle(self) -> None:
         """Wait until the queue has nothing left to run (the CLI, tests)."""

@@ -16,30 +16,125 @@ Rules (docs/behaviour.md "The scheduler", docs/engine.md "Sessions"):
 - **A 401** anywhere ends the session: the user is cleared, the task pauses
   (*login expired*), :class:`~manuscript_gui.core.events.SessionChanged`
   (``login_expired``) tells the front end to ask for a new sign-in.
+
+**A front end's own server calls** (the sign-in with ``retry=True``, asking
+who is signed in, the services' project and folder browsing) follow the
+engine's retry rules (:func:`call_server`); what still fails raises
+:class:`ServerCallFailed` with the last error and the number of attempts.
+The errors a front end catches are re-exported here, so it never imports
+``net`` or ``storage``: :class:`InvalidCredentials` (wrong user name or
+password), :class:`IdentityNotAllowed`, :class:`Unauthorized` (the session
+ended under a call), :class:`NetworkError`, :class:`ApiError` (their base),
+:class:`StorageError` (the identity's database cannot be opened; a damaged
+one is moved aside first).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from manuscript_gui.config import AppPaths, Settings
 from manuscript_gui.core.async_store import AsyncStore
 from manuscript_gui.core.events import EventBus, SessionChanged
+from manuscript_gui.core.retry import RetryPolicy, Trouble, classify, with_retries
 from manuscript_gui.core.task_queue import TaskQueueManager, UserContext
 from manuscript_gui.domain import IdentityChoice, SessionChange, SessionInfo, StopReason
-from manuscript_gui.net import ApiClient, ApiError, LoginResult, Timeouts
-from manuscript_gui.storage import open_identity_db
+from manuscript_gui.net import (
+    ApiClient,
+    ApiError,
+    Identity,
+    IdentityNotAllowed,
+    InvalidCredentials,
+    LoginResult,
+    NetworkError,
+    Timeouts,
+    Unauthorized,
+)
+from manuscript_gui.storage import StorageError, open_identity_db
 
-__all__ = ["Session"]
+__all__ = [
+    "ApiError",
+    "IdentityNotAllowed",
+    "InvalidCredentials",
+    "NetworkError",
+    "ServerCallFailed",
+    "Session",
+    "StorageError",
+    "Unauthorized",
+    "call_server",
+]
 
 _log = logging.getLogger(__name__)
 _keys = itertools.count(1)
+T = TypeVar("T")
 
 Hook = Callable[[UserContext], Awaitable[None]]
+
+
+class ServerCallFailed(Exception):
+    """A server call made for a front end failed for good, after the engine's retries.
+
+    Raised by the sign-in with ``retry=True``, :meth:`Session.refresh` and the
+    export service's browsing (``projects``, ``children``). Not raised for a
+    refused login (:class:`InvalidCredentials`, :class:`IdentityNotAllowed`)
+    or an ended session (:class:`Unauthorized`): those propagate as they are.
+
+    Attributes:
+        call: what was asked: ``"sign_in"``, ``"me"``, ``"projects"`` or ``"children"``.
+        error: the client's last error.
+        attempts: requests made (1: the answer would not change, so it was not repeated;
+            429 answers, which spend no retry, count too).
+        reason: :attr:`StopReason.SERVER_UNREACHABLE` (no connection, a TLS handshake
+            that failed), :attr:`StopReason.SERVER_UNAVAILABLE` (5xx, timeouts, cut
+            connections, 429s that never eased), or ``None`` when the answer itself
+            was refused (a malformed page, another 4xx).
+    """
+
+    def __init__(self, call: str, error: ApiError, attempts: int) -> None:
+        super().__init__(call, error, attempts)
+        self.call = call
+        self.error = error
+        self.attempts = attempts
+        trouble = classify(error)
+        self.reason: StopReason | None = (
+            StopReason.SERVER_UNREACHABLE
+            if trouble in (Trouble.UNREACHABLE, Trouble.TLS)
+            else StopReason.SERVER_UNAVAILABLE
+            if trouble in (Trouble.SERVER, Trouble.BACKPRESSURE)
+            else None
+        )
+
+    def __str__(self) -> str:
+        tried = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{self.call} failed{tried}: {self.error}"
+
+
+async def call_server(call: str, fn: Callable[[], Awaitable[T]], policy: RetryPolicy) -> T:
+    """``await fn()`` under the engine's retry rules (:func:`with_retries`), counting attempts.
+
+    *call* names the request for :class:`ServerCallFailed`. A refused login or
+    an ended session propagate as they are; any other :class:`ApiError` that
+    survives the retries becomes :class:`ServerCallFailed`.
+    """
+    attempts = 0
+
+    async def attempt() -> T:
+        nonlocal attempts
+        attempts += 1
+        return await fn()
+
+    try:
+        return await with_retries(attempt, policy)
+    except (Unauthorized, InvalidCredentials, IdentityNotAllowed):
+        raise
+    except ApiError as exc:
+        raise ServerCallFailed(call, exc, attempts) from exc
 
 
 class Session:
@@ -55,6 +150,8 @@ class Session:
             (the export service repairs and starts its queue there).
         on_ending: run before a session's client and database close (the
             export service stops that session's listings there).
+        retry_policy: the retry rules of the calls made for a front end (the
+            export service passes the settings' *retries*).
     """
 
     def __init__(
@@ -67,8 +164,10 @@ class Session:
         timeouts: Timeouts,
         on_started: Hook,
         on_ending: Hook,
+        retry_policy: Callable[[], RetryPolicy] = RetryPolicy,
     ) -> None:
         self._settings = settings
+        self._retry_policy = retry_policy
         self._paths = paths
         self._events = events
         self._scheduler = scheduler
@@ -121,16 +220,31 @@ class Session:
                     _log.info("logging out the identity check failed: %s", exc)
 
     async def sign_in(
-        self, server_url: str, username: str, password: str, user_type: str | None = None
+        self,
+        server_url: str,
+        username: str,
+        password: str,
+        user_type: str | None = None,
+        *,
+        retry: bool = False,
     ) -> SessionInfo:
         """Sign in (or switch), open that identity's database and start its queue.
 
         Login errors (wrong password, unknown identity, unreachable server,
-        TLS) propagate as the client's exceptions, with nothing changed.
+        TLS) propagate as the client's exceptions, with nothing changed. With
+        *retry* the login request follows the engine's retry rules first (5xx,
+        timeouts and refused connections retried with back-off up to the
+        settings' *retries*, 429 waited out): what still fails raises
+        :class:`ServerCallFailed`; a wrong password or identity is never
+        repeated. A database that cannot be opened raises :class:`StorageError`.
         """
         client = self._client(server_url)
         try:
-            result = await client.login(username, password, user_type)
+            login = functools.partial(client.login, username, password, user_type)
+            if retry:
+                result = await call_server("sign_in", login, self._retry_policy())
+            else:
+                result = await login()
             store = await asyncio.to_thread(
                 open_identity_db, server_url, result.user.id, result.user_type, paths=self._paths
             )
@@ -154,9 +268,7 @@ class Session:
             user_id=result.user.id,
             user_name=result.user.name,
             user_type=result.user_type,
-            identity_label=next(
-                (c.label for c in choices if c.user_type == result.user_type), result.user_type
-            ),
+            identity_label=_label(choices, result.user_type),
             identities=choices,
         )
         self._infos[key] = info
@@ -216,6 +328,39 @@ class Session:
         ctx.closed = True
         self._infos.pop(ctx.key, None)
 
+    async def refresh(self) -> SessionInfo:
+        """Ask the server who the current session speaks for (``GET /me``), retried.
+
+        The server's answer is returned, and becomes the session's snapshot
+        (:attr:`current`) when it names the session's own user and identity (the
+        user's name and identities may have changed since the sign-in); nothing
+        is published. A window checks with it that a session survived a long
+        sleep; the command line's ``whoami`` shows it.
+
+        Raises:
+            RuntimeError: nobody is signed in.
+            Unauthorized: the server ended the session.
+            ServerCallFailed: the request failed after the retries.
+        """
+        ctx = self._scheduler.user
+        if ctx is None:
+            raise RuntimeError("nobody is signed in")
+        me = await call_server("me", ctx.client.me, self._retry_policy())
+        choices = _choices_of(me.identities)
+        info = SessionInfo(
+            key=ctx.key,
+            server_url=ctx.server_url,
+            user_id=me.user.id,
+            user_name=me.user.name,
+            user_type=me.user_type,
+            identity_label=_label(choices, me.user_type),
+            identities=choices,
+        )
+        same = (me.user.id, me.user_type) == (ctx.user_id, ctx.user_type)
+        if same and self._scheduler.user is ctx and ctx.key in self._infos:
+            self._infos[ctx.key] = info
+        return info
+
     def database_path(self) -> Path | None:
         """Where the current identity's database lives (for its queue lock)."""
         ctx = self._scheduler.user
@@ -223,4 +368,12 @@ class Session:
 
 
 def _choices(result: LoginResult) -> tuple[IdentityChoice, ...]:
-    return tuple(IdentityChoice(i.user_type, i.label) for i in result.identities)
+    return _choices_of(result.identities)
+
+
+def _choices_of(identities: tuple[Identity, ...]) -> tuple[IdentityChoice, ...]:
+    return tuple(IdentityChoice(i.user_type, i.label) for i in identities)
+
+
+def _label(choices: tuple[IdentityChoice, ...], user_type: str) -> str:
+    return next((c.label for c in choices if c.user_type == user_type), user_type)
