@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum, unique
 from typing import Protocol
 
-from manuscript_gui.domain import FileRecord, SessionChange, SessionInfo, TaskRecord
+from manuscript_gui.domain import FileRecord, QueueOwner, SessionChange, SessionInfo, TaskRecord
 
 __all__ = [
     "Event",
@@ -33,6 +33,7 @@ __all__ = [
     "FilesChanged",
     "ListingProgress",
     "Publisher",
+    "QueueHolder",
     "QueueReordered",
     "RunEnded",
     "RunOutcome",
@@ -155,6 +156,19 @@ class SessionChanged:
     previous: SessionInfo | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class QueueHolder:
+    """Whether this process may run the signed-in identity's queue.
+
+    ``other`` is ``None`` when it does; otherwise another process holds the
+    identity's queue lock (another window, the command line) and this one
+    waits, runs nothing and refuses task actions until that process lets go
+    (``ActionError("queue_in_use")``). Published through the session's sink.
+    """
+
+    other: QueueOwner | None
+
+
 Event = (
     TaskAdded
     | TaskChanged
@@ -166,6 +180,7 @@ Event = (
     | RunEnded
     | SchedulerState
     | SessionChanged
+    | QueueHolder
 )
 Listener = Callable[[Event], None]
 

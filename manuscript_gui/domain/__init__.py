@@ -6,7 +6,7 @@ other: ``core/events.py`` and the window never need the database layer.
 """
 
 from manuscript_gui.domain.records import FileRecord, JsonObject, NewFile, TaskRecord
-from manuscript_gui.domain.session import IdentityChoice, SessionChange, SessionInfo
+from manuscript_gui.domain.session import IdentityChoice, QueueOwner, SessionChange, SessionInfo
 from manuscript_gui.domain.status import (
     TRANSITIONS,
     FileError,
@@ -26,6 +26,7 @@ __all__ = [
     "IdentityChoice",
     "JsonObject",
     "NewFile",
+    "QueueOwner",
     "SessionChange",
     "SessionInfo",
     "StopReason",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum, unique
 
-__all__ = ["IdentityChoice", "SessionChange", "SessionInfo"]
+__all__ = ["IdentityChoice", "QueueOwner", "SessionChange", "SessionInfo"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +44,18 @@ class SessionChange(StrEnum):
     SIGNED_OUT = "signed_out"
     LOGIN_EXPIRED = "login_expired"
     """The server refused the session (401): the user is signed out; sign in again."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueOwner:
+    """Who holds an identity's queue in *another* process, as its owner record says.
+
+    Any field may be unknown (``None``). ``front_end`` is ``"window"`` or
+    ``"cli"`` (a newer app may write another word); ``task`` is the id of the
+    task it runs now, if any. Written and read by
+    :mod:`manuscript_gui.services.queue_lock`.
+    """
+
+    pid: int | None
+    task: int | None
+    front_end: str | None

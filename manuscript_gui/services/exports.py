@@ -24,8 +24,11 @@ from typing import TypeVar
 from manuscript_gui.config import AppPaths, Settings
 from manuscript_gui.core.actions import Action, allowed_actions, allowed_actions_in_queue
 from manuscript_gui.core.events import (
+    Event,
     EventBus,
+    QueueHolder,
     QueueReordered,
+    SchedulerState,
     TaskAdded,
     TaskChanged,
     TaskRemoved,
@@ -37,6 +40,7 @@ from manuscript_gui.core.task_queue import TaskQueueManager, UserContext
 from manuscript_gui.domain import (
     FileOutcome,
     JsonObject,
+    QueueOwner,
     StopReason,
     TaskRecord,
     TaskStatus,
@@ -44,6 +48,7 @@ from manuscript_gui.domain import (
 )
 from manuscript_gui.net import DEFAULT_TIMEOUTS, BandwidthLimiter, Page, PageGuard, Timeouts
 from manuscript_gui.services import messages, reads
+from manuscript_gui.services.queue_lock import FrontEnd, QueueLock
 from manuscript_gui.services.session import ServerCallFailed, Session, call_server
 from manuscript_gui.storage import ExportStore, InvalidTransition, ValidationError
 
@@ -82,6 +87,13 @@ class ServiceOptions:
     scheduler on hold, so a command that only reads or edits the queue never
     starts a download or a listing in passing; :meth:`ExportService.start_queue`
     runs it."""
+    queue_owner: FrontEnd | None = FrontEnd.WINDOW
+    """With *autostart*: what this process is for the identity's queue lock
+    (:mod:`~manuscript_gui.services.queue_lock`), taken before the queue runs,
+    so a window and a command line never run one queue at once. ``None``: no
+    lock (the CLI takes its own, per command)."""
+    lock_poll_s: float = 1.0
+    """How often a queue another process holds is tried again (seconds)."""
 
 
 class ExportService:
@@ -109,7 +121,7 @@ class ExportService:
             scheduler=self.scheduler,
             timeouts=self.options.timeouts,
             on_started=self._session_started,
-            on_ending=self._stop_listings,
+            on_ending=self._session_ending,
             retry_policy=self._retry_policy,
         )
         """Sign in, switch, sign out, who is signed in (:class:`Session`)."""
@@ -119,8 +131,12 @@ class ExportService:
         """One bandwidth limit over all downloads of the running task (see
         :meth:`set_bandwidth_limit`)."""
         self.login_expired_count = 0
+        self._locks: dict[int, QueueLock] = {}  # id(ctx) -> the lock held for that session
+        self._lock_waits: dict[int, asyncio.Task[None]] = {}  # id(ctx) -> waiting for it
+        self._queue_owner: QueueOwner | None = None
         if not self.options.autostart:
             self.scheduler.hold()
+        self.events.subscribe(self._publish_owner_record)
 
     def _retry_policy(self) -> RetryPolicy:
         return RetryPolicy(retries=self.settings.retries, base=self.options.backoff_base)
@@ -165,14 +181,103 @@ class ExportService:
         return ctx
 
     async def _session_started(self, ctx: UserContext) -> None:
+        if self._locking:
+            self.scheduler.hold()  # until this process holds the identity's queue
+            if not self._take_queue(ctx):
+                self._lock_waits[id(ctx)] = asyncio.get_running_loop().create_task(
+                    self._wait_for_queue(ctx)
+                )
+                return
+            self.scheduler.release()
         if not self.scheduler.held:
             await self._recover(ctx)
             self.scheduler.trigger()
 
+    # -- the queue lock (one queue owner per identity, across processes) ------------
+
+    @property
+    def _locking(self) -> bool:
+        return self.options.autostart and self.options.queue_owner is not None
+
+    @property
+    def queue_owner(self) -> QueueOwner | None:
+        """Who runs the signed-in identity's queue in another process, while this one
+        waits for it (``None``: this process runs it, or nobody is signed in).
+        :class:`~manuscript_gui.core.events.QueueHolder` announces each change."""
+        return self._queue_owner
+
+    def _take_queue(self, ctx: UserContext) -> bool:
+        """Take the queue lock of *ctx*'s identity; ``False`` if another process holds it
+        (then :attr:`queue_owner` says who, and a :class:`QueueHolder` event tells)."""
+        assert self.options.queue_owner is not None
+        lock = QueueLock(ctx.db.store.path, self.options.queue_owner)
+        try:
+            taken = lock.try_acquire()
+        except OSError as exc:  # a read-only app folder: its database cannot run a queue either
+            _log.warning("cannot take the queue lock %s: %s", lock.path, exc)
+            taken = True
+        if taken:
+            self._locks[id(ctx)] = lock
+            lock.publish(self.scheduler.running_task_id)
+            if self._queue_owner is not None:
+                self._queue_owner = None
+                ctx.events.publish(QueueHolder(None))
+            return True
+        owner = lock.owner() or QueueOwner(None, None, None)
+        if owner != self._queue_owner:
+            self._queue_owner = owner
+            ctx.events.publish(QueueHolder(owner))
+        return False
+
+    async def _wait_for_queue(self, ctx: UserContext) -> None:
+        """Try the lock again every :attr:`ServiceOptions.lock_poll_s` until it is ours,
+        then run the queue as a sign-in does. Ends with the session."""
+        try:
+            while self.scheduler.user is ctx:
+                await asyncio.sleep(self.options.lock_poll_s)
+                if self.scheduler.user is not ctx:
+                    return
+                if self._take_queue(ctx):
+                    self.scheduler.release()
+                    await self._recover(ctx)
+                    self.scheduler.trigger()
+                    return
+        finally:
+            self._lock_waits.pop(id(ctx), None)
+
+    async def _release_queue(self, ctx: UserContext) -> None:
+        wait = self._lock_waits.pop(id(ctx), None)
+        if wait is not None:
+            wait.cancel()
+            await asyncio.gather(wait, return_exceptions=True)
+        lock = self._locks.pop(id(ctx), None)
+        if lock is not None:
+            lock.release()
+        self._queue_owner = None
+
+    def _publish_owner_record(self, event: Event) -> None:
+        """Keep the owner record naming the task this process runs (``queue.owner``)."""
+        if isinstance(event, SchedulerState):
+            ctx = self.scheduler.user
+            lock = None if ctx is None else self._locks.get(id(ctx))
+            if lock is not None:
+                lock.publish(event.running_task_id)
+
+    def _require_queue(self) -> None:
+        """Task actions wait while another process runs this identity's queue."""
+        owner = self._queue_owner
+        if owner is not None:
+            raise ActionError("queue_in_use", front_end=owner.front_end, pid=owner.pid)
+
     async def start_queue(self) -> None:
         """Run the signed-in identity's queue (after ``autostart=False`` or :meth:`stop_queue`):
-        tasks left initializing by a crash list again, then the scheduler pulls."""
+        tasks left initializing by a crash list again, then the scheduler pulls.
+
+        Raises:
+            ActionError: ``not_signed_in``; ``queue_in_use`` while another process runs it.
+        """
         ctx = self._require_user()
+        self._require_queue()
         self.scheduler.release()
         await self._recover(ctx)
         self.scheduler.trigger()
@@ -203,6 +308,10 @@ class ExportService:
     async def close(self) -> None:
         """App quit: stop like a sign-out."""
         await self.session.sign_out()
+
+    async def _session_ending(self, ctx: UserContext) -> None:
+        await self._stop_listings(ctx)
+        await self._release_queue(ctx)
 
     async def _stop_listings(self, ctx: UserContext) -> None:
         for key, job in list(self._listings.items()):
@@ -258,6 +367,7 @@ class ExportService:
     ) -> TaskRecord:
         """Create a task (``initializing``) and start listing its files."""
         ctx = self._require_user()
+        self._require_queue()
         chosen = list(items)
         if not chosen:
             raise ActionError("no_selection")
@@ -349,6 +459,7 @@ class ExportService:
         """One user action on one task: allowed by the rules, and alone (a second action
         on a task whose first is still in flight, a double click, is refused)."""
         ctx = self._require_user()
+        self._require_queue()
         if task_id in self._busy:
             raise ActionError("busy", action=action.value)
         self._busy.add(task_id)

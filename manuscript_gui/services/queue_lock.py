@@ -24,12 +24,13 @@ import contextlib
 import json
 import os
 import time
-from dataclasses import dataclass
 from enum import StrEnum, unique
 from pathlib import Path
 from typing import IO
 
 import portalocker
+
+from manuscript_gui.domain import QueueOwner
 
 __all__ = ["FrontEnd", "QueueLock", "QueueOwner"]
 
@@ -43,19 +44,6 @@ class FrontEnd(StrEnum):
 
     WINDOW = "window"
     CLI = "cli"
-
-
-@dataclass(frozen=True, slots=True)
-class QueueOwner:
-    """Who holds a queue, as its ``queue.owner`` record says (any field may be unknown).
-
-    ``front_end`` is a :class:`FrontEnd` value read as ``str`` (a newer app
-    may write another); ``task`` is the id of the task it runs now, if any.
-    """
-
-    pid: int | None
-    task: int | None
-    front_end: str | None
 
 
 def _int(value: object) -> int | None:
