@@ -16,7 +16,7 @@ import csv
 import dataclasses
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -362,6 +362,22 @@ class ExportService:
 
     # -- create --------------------------------------------------------------------
 
+    @staticmethod
+    def default_task_name(items: Sequence[SelectionItem]) -> str:
+        """The name :meth:`create_export` gives a task of *items* when given none: the
+        first item's project (whole) or folder name, plus ``" (+n)"`` for *n* more.
+
+        Raises:
+            ActionError: ``no_selection`` for no items.
+        """
+        if not items:
+            raise ActionError("no_selection")
+        first = items[0]
+        name = first.project_name if first.folder_id == "root" else first.folder_path[-1]
+        if len(items) > 1:
+            name += f" (+{len(items) - 1})"
+        return name
+
     async def create_export(
         self, items: Iterable[SelectionItem], target_dir: Path, name: str | None = None
     ) -> TaskRecord:
@@ -375,10 +391,7 @@ class ExportService:
         if not target.is_absolute():  # front ends resolve it: cwd is theirs, not ours
             raise ActionError("relative_target", path=str(target))
         if name is None:
-            first = chosen[0]
-            name = first.project_name if first.folder_id == "root" else first.folder_path[-1]
-            if len(chosen) > 1:
-                name += f" (+{len(chosen) - 1})"
+            name = self.default_task_name(chosen)
         selection = {"items": [item.to_json() for item in chosen]}
         task = await ctx.db.run(ExportStore.create_task, name, str(target), selection)
         ctx.events.publish(TaskAdded(task))
