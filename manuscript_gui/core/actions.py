@@ -68,9 +68,18 @@ _BY_STATUS: dict[TaskStatus, frozenset[Action]] = {
 }
 _RUNNING: frozenset[Action] = frozenset({Action.PAUSE, Action.CANCEL})
 
+#: What a task allows while another process runs its identity's queue (a second
+#: window, the command line): only what changes nothing in the queue.
+READ_ONLY: frozenset[Action] = frozenset({Action.OPEN_FOLDER, Action.FAILURE_REPORT})
+
 
 def allowed_actions(
-    task: TaskRecord, running: bool, *, first: bool = False, last: bool = False
+    task: TaskRecord,
+    running: bool,
+    *,
+    first: bool = False,
+    last: bool = False,
+    queue_elsewhere: bool = False,
 ) -> frozenset[Action]:
     """The actions the user may take on *task* now (see the module docstring).
 
@@ -83,6 +92,8 @@ def allowed_actions(
             ``first``/``last`` default to ``False``: a caller that does not
             know the neighbours (the service's guard) allows the move, and
             the store answers ``False`` at an edge.
+        queue_elsewhere: another process holds the identity's queue
+            (``ExportService.queue_owner``): only :data:`READ_ONLY` actions.
 
     Returns:
         A set of :class:`Action`; empty never (open folder is always allowed).
@@ -98,24 +109,31 @@ def allowed_actions(
         actions.add(Action.FAILURE_REPORT)
     else:
         actions.discard(Action.RETRY_FAILED)
+    if queue_elsewhere:
+        actions &= READ_ONLY
     return frozenset(actions)
 
 
 def allowed_actions_in_queue(
-    tasks: Iterable[TaskRecord], running_task_id: int | None
+    tasks: Iterable[TaskRecord], running_task_id: int | None, *, queue_elsewhere: bool = False
 ) -> dict[int, frozenset[Action]]:
     """:func:`allowed_actions` for every task of one identity's list, by task id.
 
     *tasks* is the whole task list (any order: queue order is ``position``,
     then ``id``, as the store sorts it); the first and last task by that
     order get no *move up* / *move down*. *running_task_id* is the id the
-    live task manager holds, or ``None``.
+    live task manager holds, or ``None``; *queue_elsewhere* as for
+    :func:`allowed_actions`.
     """
     ordered = sorted(tasks, key=lambda t: (t.position, t.id))
     last_index = len(ordered) - 1
     return {
         task.id: allowed_actions(
-            task, task.id == running_task_id, first=i == 0, last=i == last_index
+            task,
+            task.id == running_task_id,
+            first=i == 0,
+            last=i == last_index,
+            queue_elsewhere=queue_elsewhere,
         )
         for i, task in enumerate(ordered)
     }

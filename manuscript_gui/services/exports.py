@@ -22,7 +22,12 @@ from pathlib import Path
 from typing import TypeVar
 
 from manuscript_gui.config import AppPaths, Settings
-from manuscript_gui.core.actions import Action, allowed_actions, allowed_actions_in_queue
+from manuscript_gui.core.actions import (
+    READ_ONLY,
+    Action,
+    allowed_actions,
+    allowed_actions_in_queue,
+)
 from manuscript_gui.core.events import (
     Event,
     EventBus,
@@ -232,18 +237,43 @@ class ExportService:
     async def _wait_for_queue(self, ctx: UserContext) -> None:
         """Try the lock again every :attr:`ServiceOptions.lock_poll_s` until it is ours,
         then run the queue as a sign-in does. Ends with the session."""
+        seen = {task.id: task for task in await ctx.db.run(ExportStore.list_tasks)}
         try:
             while self.scheduler.user is ctx:
                 await asyncio.sleep(self.options.lock_poll_s)
                 if self.scheduler.user is not ctx:
                     return
-                if self._take_queue(ctx):
+                taken = self._take_queue(ctx)
+                # The other process changes the rows: show its progress (and its last
+                # words before this one runs the queue).
+                seen = await self._announce_changes(ctx, seen)
+                if taken:
                     self.scheduler.release()
                     await self._recover(ctx)
                     self.scheduler.trigger()
                     return
         finally:
             self._lock_waits.pop(id(ctx), None)
+
+    async def _announce_changes(
+        self, ctx: UserContext, seen: dict[int, TaskRecord]
+    ) -> dict[int, TaskRecord]:
+        """Publish what another process changed in the task list since *seen* (added,
+        changed, removed tasks, a new order); returns the list as it is now."""
+        tasks = await ctx.db.run(ExportStore.list_tasks)
+        now = {task.id: task for task in tasks}
+        for task_id in seen.keys() - now.keys():
+            ctx.events.publish(TaskRemoved(task_id))
+        for task in tasks:
+            old = seen.get(task.id)
+            if old is None:
+                ctx.events.publish(TaskAdded(task))
+            elif old != task:
+                ctx.events.publish(TaskChanged(task))
+        order = tuple(now)
+        if [i for i in seen if i in now] != [i for i in order if i in seen]:
+            ctx.events.publish(QueueReordered(order))
+        return now
 
     async def _release_queue(self, ctx: UserContext) -> None:
         wait = self._lock_waits.pop(id(ctx), None)
@@ -460,7 +490,9 @@ class ExportService:
         the queue): enable exactly these buttons."""
         ctx = self._require_user()
         tasks = await ctx.db.run(ExportStore.list_tasks)
-        allowed = allowed_actions_in_queue(tasks, self.scheduler.running_task_id)
+        allowed = allowed_actions_in_queue(
+            tasks, self.scheduler.running_task_id, queue_elsewhere=self._queue_owner is not None
+        )
         if task_id not in allowed:
             raise ActionError("no_task", task=task_id)
         return allowed[task_id]
@@ -472,7 +504,8 @@ class ExportService:
         """One user action on one task: allowed by the rules, and alone (a second action
         on a task whose first is still in flight, a double click, is refused)."""
         ctx = self._require_user()
-        self._require_queue()
+        if action not in READ_ONLY:
+            self._require_queue()
         if task_id in self._busy:
             raise ActionError("busy", action=action.value)
         self._busy.add(task_id)

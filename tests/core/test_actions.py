@@ -123,6 +123,26 @@ def test_allowed_actions_are_exactly_the_documented_set(
 
 
 @pytest.mark.parametrize(
+    ("status", "running", "failed", "first", "last", "expected"),
+    _ROWS,
+    ids=[
+        f"{s.value}{'-running' if r else ''}-failed{f}{'-first' if a else ''}{'-last' if b else ''}"
+        for s, r, f, a, b, _ in _ROWS
+    ],
+)
+def test_a_queue_another_process_runs_allows_only_what_changes_nothing(
+    status: TaskStatus, running: bool, failed: int, first: bool, last: bool, expected: set[Action]
+) -> None:
+    got = allowed_actions(
+        _task(status, failed=failed), running, first=first, last=last, queue_elsewhere=True
+    )
+    assert got == frozenset(expected) & {A.OPEN_FOLDER, A.FAILURE_REPORT}
+    queue = allowed_actions_in_queue([_task(status, failed=failed)], None, queue_elsewhere=True)
+    assert queue[1] <= {A.OPEN_FOLDER, A.FAILURE_REPORT}
+    assert A.OPEN_FOLDER in queue[1]
+
+
+@pytest.mark.parametrize(
     "status", [s for s in TaskStatus if s is not TaskStatus.WAITING], ids=lambda s: s.value
 )
 def test_a_late_running_flag_never_overrides_the_stored_status(status: TaskStatus) -> None:

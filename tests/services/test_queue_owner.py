@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from manuscript_gui.config import Settings, app_paths
-from manuscript_gui.core.events import Event, QueueHolder
-from manuscript_gui.domain import QueueOwner, TaskStatus
+from manuscript_gui.core.events import Event, QueueHolder, TaskChanged
+from manuscript_gui.domain import QueueOwner, TaskRecord, TaskStatus
 from manuscript_gui.reference_server import DemoSpec, ServerHandle
 from manuscript_gui.services.exports import ActionError, ExportService, ServiceOptions
 from manuscript_gui.services.queue_lock import FrontEnd, QueueLock
@@ -92,7 +92,14 @@ async def test_a_second_window_waits_refuses_actions_and_takes_over_after_sign_o
             # Reads still work: the second window shows the queue it waits for.
             assert [t.id for t in await second.tasks()] == [task.id]
 
+            # While it waits, the second window follows the first one's changes.
+            changed: list[TaskRecord] = []
+            second.events.subscribe(
+                lambda e: changed.append(e.task) if isinstance(e, TaskChanged) else None
+            )
             await first.pause(task.id)
+            await until(lambda: any(t.status is TaskStatus.PAUSED for t in changed))
+            assert second.queue_owner is not None
             await first.logout()
             # The first window let go: the second takes the queue and runs it.
             await until(lambda: second.queue_owner is None)
