@@ -65,6 +65,7 @@ from manuscript_gui.core.retry import (
     Trouble,
     classify,
 )
+from manuscript_gui.core.threads import acquire_in_thread
 from manuscript_gui.domain import (
     FileError,
     FileOutcome,
@@ -261,6 +262,11 @@ def _adopt(path: Path, fsync: bool) -> None:
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _PARTIAL_FLAGS = os.O_RDWR | getattr(os, "O_BINARY", 0) | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
+
+
+def _close_quietly(handle: BinaryIO) -> None:
+    with contextlib.suppress(OSError):
+        handle.close()
 
 
 def _open_partial(part: Path) -> BinaryIO:
@@ -672,7 +678,8 @@ class TaskManager:
             return final
         record = self._in_flight.get(record.id, record)
         try:
-            handle = await asyncio.to_thread(_open_partial, part)
+            # Paused while the thread opens it: the handle (and its lock) is closed.
+            handle = await acquire_in_thread(_close_quietly, _open_partial, part)
         except OSError as exc:
             return self._local_failure(record, record.attempts + 1, exc, part)
         try:

@@ -44,6 +44,7 @@ from manuscript_gui.core.async_store import AsyncStore
 from manuscript_gui.core.events import EventBus, SessionChanged
 from manuscript_gui.core.retry import RetryPolicy, Trouble, classify, with_retries
 from manuscript_gui.core.task_queue import TaskQueueManager, UserContext
+from manuscript_gui.core.threads import acquire_in_thread
 from manuscript_gui.domain import IdentityChoice, SessionChange, SessionInfo, StopReason
 from manuscript_gui.net import (
     ApiClient,
@@ -56,7 +57,7 @@ from manuscript_gui.net import (
     Timeouts,
     Unauthorized,
 )
-from manuscript_gui.storage import StorageError, open_identity_db
+from manuscript_gui.storage import ExportStore, StorageError, open_identity_db
 
 __all__ = [
     "ApiError",
@@ -245,8 +246,14 @@ class Session:
                 result = await call_server("sign_in", login, self._retry_policy())
             else:
                 result = await login()
-            store = await asyncio.to_thread(
-                open_identity_db, server_url, result.user.id, result.user_type, paths=self._paths
+            # A sign-in cancelled (a dialog's Cancel) while the database opens closes it.
+            store = await acquire_in_thread(
+                ExportStore.close,
+                open_identity_db,
+                server_url,
+                result.user.id,
+                result.user_type,
+                paths=self._paths,
             )
         except BaseException:
             await client.aclose()
