@@ -8,6 +8,10 @@ only* (flagged as running, never ``stop()``-ed: that would call
 waits spin it. Async tests elsewhere in the suite keep their own
 ``asyncio.run`` loops: nothing here outlives the test.
 
+The loop's default executor (``asyncio.to_thread``) is a ``QThreadExecutor``
+the fixture owns and shuts down (waiting for its threads) after the test: a
+``QThread`` still running when Python exits aborts the process.
+
 ``run(qtbot, coro)`` awaits a coroutine from a sync test by spinning Qt until
 it is done (setup work: sign in through the service, create tasks).
 """
@@ -28,6 +32,8 @@ T = TypeVar("T")
 @pytest.fixture
 def qloop(qapp: Any, qtbot: QtBot) -> Iterator[qasync.QEventLoop]:
     loop = qasync.QEventLoop(qapp, already_running=True)
+    pool = qasync.QThreadExecutor()
+    loop.set_default_executor(pool)
     asyncio.set_event_loop(loop)
     try:
         yield loop
@@ -39,6 +45,7 @@ def qloop(qapp: Any, qtbot: QtBot) -> Iterator[qasync.QEventLoop]:
             qtbot.waitUntil(lambda: all(t.done() for t in pending), timeout=5000)
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
+        pool.shutdown(wait=True)
 
 
 def run(qtbot: QtBot, coro: Coroutine[Any, Any, T], timeout: int = 30_000) -> T:
