@@ -253,10 +253,13 @@ class Demo:
 
 
 @contextlib.asynccontextmanager
-async def demo_environment(files: int, target: Path, language: Language) -> AsyncIterator[Demo]:
+async def demo_environment(
+    files: int, target: Path, language: Language, *, admin: bool = False
+) -> AsyncIterator[Demo]:
     """The reference server on loopback with demo data (*files* per project) and a
     temporary app home whose settings name it, the demo user and *target*; the
-    server stops and the folder goes on the way out."""
+    server stops and the folder goes on the way out. *admin* turns on the
+    server's admin and fault endpoints (loopback only; scripts/screenshots.py)."""
     from manuscript_gui.reference_server import DemoSpec, start_in_thread
 
     with tempfile.TemporaryDirectory(prefix="manuscript-demo-") as tmp:
@@ -266,7 +269,7 @@ async def demo_environment(files: int, target: Path, language: Language) -> Asyn
 
         # Quit while the server starts: it is stopped all the same.
         handle = await acquire_in_thread(
-            lambda h: h.stop(), start_in_thread, root / "server", demo=spec
+            lambda h: h.stop(), start_in_thread, root / "server", demo=spec, admin=admin
         )
         try:
             paths = AppPaths(root / "app" / "data", root / "app" / "config", root / "app" / "logs")

@@ -99,8 +99,10 @@ class TaskProgress:
 
     ``bytes_done`` counts finished files and the partial bytes of files in
     flight; ``rate`` is bytes per second over the last few seconds;
-    ``in_flight`` holds the ids of the files being downloaded now (a detail
-    pane's "in progress") and ``in_flight_paths`` their local paths.
+    ``in_flight_ids`` holds the ids of the files being downloaded now (a
+    detail pane's "in progress"), ``in_flight`` their local paths and
+    ``in_flight_bytes`` the bytes of each already on disk (resumed partials
+    included), in the same order: a file's percent is its bytes over its size.
     """
 
     task_id: int
@@ -111,6 +113,7 @@ class TaskProgress:
     in_flight: tuple[str, ...]
     rate: float
     in_flight_ids: tuple[int, ...] = ()
+    in_flight_bytes: tuple[int, ...] = ()
 
 
 @unique

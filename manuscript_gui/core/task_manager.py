@@ -1034,6 +1034,7 @@ class TaskManager:
                 in_flight=tuple(r.local_path for r in self._in_flight.values()),
                 rate=rate,
                 in_flight_ids=tuple(self._in_flight),
+                in_flight_bytes=tuple(self._live.get(i, 0) for i in self._in_flight),
             )
         )
 

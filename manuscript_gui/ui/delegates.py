@@ -68,7 +68,8 @@ class ProgressBarDelegate(QStyledItemDelegate):
         bar = QStyleOptionProgressBar()
         if widget is not None:
             bar.initFrom(widget)
-        bar.state = item.state
+        # Horizontal: without this state flag Fusion fills the bar from the bottom.
+        bar.state = item.state | QStyle.StateFlag.State_Horizontal
         bar.direction = item.direction
         bar.fontMetrics = item.fontMetrics
         bar.palette = item.palette

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QColor, QFont, QIcon, QImage
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPalette
 from PySide6.QtWidgets import QHeaderView, QTableView
 from pytestqt.qtbot import QtBot
 
@@ -546,6 +546,27 @@ def test_progress_delegate_draws_a_bar_as_long_as_the_percent(qtbot: QtBot) -> N
     full, _ = _bar_colour_pixels(qtbot, 100, "100%")
     assert empty < half < full
     assert half > 0
+
+
+def test_progress_delegate_fills_the_bar_from_the_left(qtbot: QtBot) -> None:
+    """A horizontal bar: at 30 % the left part is filled and the right part is not (a
+    bar drawn without the horizontal state fills from the bottom instead)."""
+    _, image = _bar_colour_pixels(qtbot, 30, "30%")
+    highlight = QTableView().palette().color(QPalette.ColorRole.Highlight)
+
+    def filled(x0: int, x1: int) -> int:
+        y = image.height() // 2  # the middle line: a vertical bar at 30 % leaves it empty
+        return sum(
+            abs(image.pixelColor(x, y).red() - highlight.red())
+            + abs(image.pixelColor(x, y).green() - highlight.green())
+            + abs(image.pixelColor(x, y).blue() - highlight.blue())
+            < 90
+            for x in range(x0, x1)
+        )
+
+    width = image.width()
+    assert filled(width // 20, width // 5) > (width // 5 - width // 20) // 2
+    assert filled(width // 2, width - width // 20) == 0
 
 
 def test_fixed_row_height_holds_whatever_the_contents(qtbot: QtBot) -> None:

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QFormLayout, QLabel
 from pytestqt.qtbot import QtBot
 
 from manuscript_gui.config import Settings, load_settings, save_settings
 from manuscript_gui.ui.dialogs.settings import KIB, MIB, SettingsDialog, check_ca_bundle
 from manuscript_gui.ui.widgets import MessageKind
 from tests.net.conftest import TlsFiles, tls_files  # noqa: F401  (the session fixture)
+from tests.ui.layout_check import unplaced_widgets
 
 #: Every test here runs on the qasync loop (the dialogs' coroutines).
 pytestmark = pytest.mark.usefixtures("qloop")
@@ -325,3 +326,14 @@ def test_the_browse_buttons_fill_the_fields(
     assert dialog.ca_edit.text() == str(tls_files.ca)
     ca_picker.reject()
     assert _ok(qtbot, dialog).ca_bundle == str(tls_files.ca)
+
+
+def test_every_field_is_laid_out_beside_its_label(qtbot: QtBot, settings_file: Path) -> None:
+    dialog = _dialog(qtbot, Settings(), settings_file)
+    qtbot.waitExposed(dialog)
+    assert unplaced_widgets(dialog) == []
+    forms = dialog.findChildren(QFormLayout)
+    for field in (dialog.concurrency_spin, dialog.retries_spin, dialog.language_combo):
+        assert field.isVisible()
+        labels = [form.labelForField(field) for form in forms]
+        assert any(isinstance(lab, QLabel) and lab.buddy() is field for lab in labels)

@@ -170,9 +170,13 @@ class SettingsDialog(QDialog):
         ca_row.addWidget(self.ca_button)
 
         form = QFormLayout()
-        form.addRow(self._label(self.tr("&Files at once:"), self.concurrency_spin))
+        form.addRow(
+            self._label(self.tr("&Files at once:"), self.concurrency_spin), self.concurrency_spin
+        )
         form.addRow(self._hint(self.tr("Used from the next task that starts.")))
-        form.addRow(self._label(self.tr("&Retries per file:"), self.retries_spin))
+        form.addRow(
+            self._label(self.tr("&Retries per file:"), self.retries_spin), self.retries_spin
+        )
         form.addRow(self._label(self.tr("&Bandwidth limit:"), self.bandwidth_spin), bandwidth_row)
         form.addRow(
             self._hint(self.tr("0 means no limit. Applies at once, also to a running task."))
@@ -180,7 +184,7 @@ class SettingsDialog(QDialog):
         form.addRow(
             self._label(self.tr("Default e&xport folder:"), self.export_dir_edit), export_row
         )
-        form.addRow(self._label(self.tr("&Language:"), self.language_combo))
+        form.addRow(self._label(self.tr("&Language:"), self.language_combo), self.language_combo)
         form.addRow(self.language_note)
         form.addRow(self._label(self.tr("&CA file:"), self.ca_edit), ca_row)
         form.addRow(
