@@ -237,6 +237,32 @@ def _inspect_target(root: Path, rel: str, size: int, sha256: str) -> tuple[str, 
     return ("same" if _file_sha256(path) == sha256 else "different"), None
 
 
+def _inspect_and_open(
+    root: Path, rel: str, size: int, sha256: str, part: Path
+) -> tuple[str, str | None, BinaryIO | OSError | None]:
+    """:func:`_inspect_target`, and when the target is free, :func:`_open_partial` in the
+    same thread hop (one hop less per file: under qasync each costs UI-thread time).
+
+    Returns ``(state, blocked, opened)``: *opened* is the locked partial, or the
+    ``OSError`` opening it raised (a local failure of this file), or ``None`` when
+    the target is not free. An ``OSError`` of the inspection itself propagates, as
+    :class:`StopTask` from opening the partial does.
+    """
+    state, blocked = _inspect_target(root, rel, size, sha256)
+    if state != "absent":
+        return state, blocked, None
+    try:
+        return state, blocked, _open_partial(part)
+    except OSError as exc:
+        return state, blocked, exc
+
+
+def _close_opened(found: tuple[str, str | None, BinaryIO | OSError | None]) -> None:
+    opened = found[2]
+    if opened is not None and not isinstance(opened, OSError):
+        _close_quietly(opened)
+
+
 def _free_or_folder(path: Path) -> bool:
     """Nothing at *path*, or a real folder (not a link) the export may add files to."""
     try:
@@ -669,19 +695,25 @@ class TaskManager:
     # -- one file --------------------------------------------------------------
 
     async def _process(self, record: FileRecord, client: ApiClient) -> FileRecord:
-        final = await self._free_target(record)
         part = self._staging / f"{record.id}.part"
-        if isinstance(final, FileRecord):
+        found = await self._free_target(record, part)
+        if isinstance(found, FileRecord):
             # Already up to date. A partial may be left of it (a crash between
             # the link and the unlink of the no-hard-rename fallback): drop it.
             await asyncio.to_thread(part.unlink, missing_ok=True)
-            return final
+            return found
+        final, opened = found
         record = self._in_flight.get(record.id, record)
-        try:
-            # Paused while the thread opens it: the handle (and its lock) is closed.
-            handle = await acquire_in_thread(_close_quietly, _open_partial, part)
-        except OSError as exc:
-            return self._local_failure(record, record.attempts + 1, exc, part)
+        if isinstance(opened, OSError):
+            return self._local_failure(record, record.attempts + 1, opened, part)
+        if opened is not None:
+            handle = opened
+        else:  # the free path was found after a detour (a name taken, a folder moved)
+            try:
+                # Paused while the thread opens it: the handle (and its lock) is closed.
+                handle = await acquire_in_thread(_close_quietly, _open_partial, part)
+            except OSError as exc:
+                return self._local_failure(record, record.attempts + 1, exc, part)
         try:
             return await self._fetch(record, client, part, handle, final)
         finally:
@@ -823,35 +855,56 @@ class TaskManager:
                 if isinstance(target, FileRecord):
                     await asyncio.to_thread(part.unlink, missing_ok=True)
                     return dataclasses.replace(target, attempts=attempt)
-                final = target
+                final = target[0]
                 continue
             except OSError as exc:
                 return self._local_failure(record, attempt, exc, final)
             self._dirs.add(touched)
             return _succeeded(record, attempts=attempt)
 
-    async def _free_target(self, record: FileRecord) -> Path | FileRecord:
+    async def _free_target(
+        self, record: FileRecord, part: Path | None = None
+    ) -> tuple[Path, BinaryIO | OSError | None] | FileRecord:
         """The path to write, or the succeeded record when the target is already right.
 
         A different file at the planned path is kept and this file takes the next
         free name; a file (or link) where a folder of the path must go is kept and
         that folder takes the next free name, for every file of the task below it.
+
+        With *part*, a planned path found free at the first look comes with the
+        partial opened and locked in the same thread hop (see
+        :func:`_inspect_and_open`); otherwise the second item is ``None``.
         """
+        first = part is not None
         while True:
             record = self._remap(self._in_flight.get(record.id, record))
             self._in_flight[record.id] = record
             final = self._target / record.local_path
+            opened: BinaryIO | OSError | None = None
             try:
-                state, blocked = await asyncio.to_thread(
-                    _inspect_target, self._target, record.local_path, record.size, record.sha256
-                )
+                if first and part is not None:
+                    # Paused meanwhile: a partial opened too late is closed.
+                    state, blocked, opened = await acquire_in_thread(
+                        _close_opened,
+                        _inspect_and_open,
+                        self._target,
+                        record.local_path,
+                        record.size,
+                        record.sha256,
+                        part,
+                    )
+                else:
+                    state, blocked = await asyncio.to_thread(
+                        _inspect_target, self._target, record.local_path, record.size, record.sha256
+                    )
             except OSError as exc:
                 stop = _local_stop(exc, final)
                 if stop is not None:
                     raise stop from exc
                 state, blocked = "different", None
+            first = False
             if state == "absent":
-                return final
+                return final, opened
             if state == "blocked":
                 assert blocked is not None
                 await self._move_folder(blocked)
@@ -863,7 +916,8 @@ class TaskManager:
                     return self._local_failure(record, record.attempts, exc, final)
                 self._dirs.add(_ancestors(final.parent, self._target))
                 return _succeeded(record, attempts=record.attempts)
-            return await self._next_free_name(record)
+            found = await self._next_free_name(record)
+            return found if isinstance(found, FileRecord) else (found, None)
 
     async def _next_free_name(self, record: FileRecord) -> Path | FileRecord:
         """The planned name holds another file: the first ``name (n).ext`` that is free,
@@ -885,7 +939,8 @@ class TaskManager:
             self._in_flight[record.id] = moved
             if state == "absent":
                 return self._target / rel
-            return await self._free_target(moved)  # adopt what is there (made durable)
+            found = await self._free_target(moved)  # adopt what is there (made durable)
+            return found if isinstance(found, FileRecord) else found[0]
         raise StopTask(StopReason.UNEXPECTED_ERROR, f"no free name for {record.local_path}")
 
     async def _move_folder(self, old: str) -> None:
