@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -110,6 +111,14 @@ class DetailPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         top = QHBoxLayout()
+        # The title starts where the text of the tables' cells does (their frame and the
+        # item's text margin), not flush against the window's edge.
+        inset = (
+            self.style().pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth, None, self)
+            + self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self)
+            + 1
+        )
+        top.setContentsMargins(inset, 0, inset, 0)
         self.title_label = QLabel(self)
         self.title_label.setTextFormat(Qt.TextFormat.PlainText)
         font = self.title_label.font()
@@ -250,10 +259,17 @@ class DetailPane(QWidget):
         self._schedule_counts()
 
     def apply_progress(self, progress: TaskProgress) -> None:
-        """The running task's files in flight: "in progress" on the rows shown."""
+        """The running task's files in flight: "in progress · 45%" on the rows shown.
+
+        The percent is each file's bytes on disk (``TaskProgress.in_flight_bytes``,
+        in the order of ``in_flight_ids``) over its size; without them (an event
+        whose two tuples differ in length) the rows say "in progress" alone.
+        """
         if progress.task_id != self._task_id:
             return
-        self.model.set_in_flight(progress.in_flight_ids)
+        ids, done = progress.in_flight_ids, progress.in_flight_bytes
+        live = dict(zip(ids, done, strict=True)) if len(ids) == len(done) else None
+        self.model.set_in_flight(ids, live)
         if self._counts.get(FileFilter.IN_PROGRESS, 0) != len(progress.in_flight_ids):
             self._schedule_counts()
 

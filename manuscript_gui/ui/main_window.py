@@ -23,13 +23,18 @@ no request is sent afterwards).
 **Remembered layout**: window geometry and state, the splitter and both tables'
 column widths (header state) are kept in ``window.ini`` (``QSettings``, INI
 format) next to the settings file — a window's own state, apart from the
-user's settings (``config.Settings``), written when the window closes.
+user's settings (``config.Settings``), written when the window closes. The task
+table's default widths (:func:`task_column_widths`: the status column fits its
+widest text in the current language, the number columns are narrow, the name
+takes the rest) are saved with them: a width the user never changed follows
+the defaults of the next start (another language, another font).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
@@ -44,7 +49,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -55,6 +60,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QTableView,
     QToolBar,
     QVBoxLayout,
@@ -77,7 +83,7 @@ from manuscript_gui.core.events import (
     TaskProgress,
     TaskRemoved,
 )
-from manuscript_gui.domain import SessionChange, SessionInfo, StopReason, TaskRecord
+from manuscript_gui.domain import SessionChange, SessionInfo, TaskRecord
 from manuscript_gui.services.exports import ActionError, ExportService
 from manuscript_gui.ui import texts
 from manuscript_gui.ui.actions import (
@@ -91,23 +97,27 @@ from manuscript_gui.ui.delegates import ProgressBarDelegate, use_fixed_row_heigh
 from manuscript_gui.ui.detail_pane import DetailPane
 from manuscript_gui.ui.models.task_table import (
     COL_CREATED,
+    COL_FAILED,
+    COL_FILES,
     COL_NAME,
     COL_PROGRESS,
+    COL_SIZE,
+    COL_SPEED,
     COL_STATUS,
+    COL_TIME_LEFT,
     COLUMN_COUNT,
     SortRole,
     TaskTableModel,
 )
 from manuscript_gui.ui.widgets import JobRunner
 
-__all__ = ["LAYOUT_FILENAME", "MainWindow"]
+__all__ = ["DEFAULT_SIZE", "LAYOUT_FILENAME", "MainWindow", "task_column_widths"]
 
 _log = logging.getLogger(__name__)
 
 LAYOUT_FILENAME: Final = "window.ini"
 """The window's remembered layout, in the settings file's folder."""
 
-#: Bridge signal → the window's handler (each signal carries the event object).
 _BRIDGE_SIGNALS: Final = (
     "task_added",
     "task_changed",
@@ -121,7 +131,24 @@ _BRIDGE_SIGNALS: Final = (
     "session_changed",
     "queue_holder",
 )
+"""The bridge signals the window handles (each carries the event object)."""
 _TABLE_PAGE, _PROMPT_PAGE = 0, 1
+
+DEFAULT_SIZE: Final = (1280, 760)
+"""The window's size at first start (pixels); later the remembered one."""
+
+_COLUMN_WIDTHS: Final[dict[int, int]] = {
+    COL_PROGRESS: 140,
+    COL_FILES: 90,
+    COL_FAILED: 60,
+    COL_SIZE: 80,
+    COL_SPEED: 90,
+    COL_TIME_LEFT: 80,
+    COL_CREATED: 130,
+}
+"""The task table's default column widths (px), name aside (it takes the rest); a column
+is never narrower than its header label or a typical wide value."""
+_DEFAULT_WIDTHS_KEY: Final = "tasks/default_widths"
 _TASK_EVENTS: Final = (TaskAdded, TaskChanged, TaskRemoved, QueueReordered)
 
 
@@ -178,7 +205,7 @@ class MainWindow(QMainWindow):
 
     def _setup_ui(self) -> None:
         self.setObjectName("main_window")
-        self.resize(1100, 720)
+        self.resize(*DEFAULT_SIZE)
 
         self.task_model = TaskTableModel(self)
         self.proxy = QSortFilterProxyModel(self)
@@ -205,11 +232,12 @@ class MainWindow(QMainWindow):
         # Sort column -1 is the queue order (the model's own): no column sorted at start.
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.task_view.setSortingEnabled(True)
-        for col, width in ((COL_STATUS, 240), (COL_PROGRESS, 140), (COL_CREATED, 130)):
+        header.setMinimumSectionSize(48)
+        self.default_column_widths = task_column_widths(self.task_view)
+        for col, width in self.default_column_widths.items():
             header.resizeSection(col, width)
         # The name takes the room the other columns leave (they keep the widths set).
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(48)
 
         self.prompt = QWidget(self)
         self.prompt.setObjectName("sign_in_prompt")
@@ -411,6 +439,13 @@ class MainWindow(QMainWindow):
             value = store.value(key)
             if isinstance(value, QByteArray) and not value.isEmpty():
                 restore(value)
+        # A width the user never changed (it is the default the layout was saved with)
+        # follows today's default: the status texts of another language, another font.
+        header = self.task_view.horizontalHeader()
+        saved_defaults = _parse_widths(store.value(_DEFAULT_WIDTHS_KEY))
+        for col, width in self.default_column_widths.items():
+            if col in saved_defaults and header.sectionSize(col) == saved_defaults[col]:
+                header.resizeSection(col, width)
 
     def save_layout(self) -> None:
         """Write geometry, splitter and column widths (done when the window closes)."""
@@ -419,6 +454,7 @@ class MainWindow(QMainWindow):
         store.setValue("window/state", self.saveState())
         store.setValue("window/splitter", self.splitter.saveState())
         store.setValue("tasks/header", self.task_view.horizontalHeader().saveState())
+        store.setValue(_DEFAULT_WIDTHS_KEY, _format_widths(self.default_column_widths))
         store.setValue("files/header", self.detail.view.horizontalHeader().saveState())
         store.sync()
         if store.status() != QSettings.Status.NoError:
@@ -597,7 +633,7 @@ class MainWindow(QMainWindow):
             self.reload_tasks()
         self.show_message(texts.session_change_text(event.change, event.session))
         if event.change is SessionChange.LOGIN_EXPIRED:
-            self.show_login(texts.stop_reason_text(StopReason.LOGIN_EXPIRED))
+            self.show_login(texts.session_change_text(event.change, event.session))
 
     def _clear_tasks(self) -> None:
         self._pending.clear()
@@ -791,3 +827,83 @@ class MainWindow(QMainWindow):
         if row is None:
             return QModelIndex()
         return self.proxy.mapFromSource(self.task_model.index(row, 0))
+
+
+def _text_width(view: QTableView, samples: Iterable[str], *, bold: bool = True) -> int:
+    """The widest of *samples* in *view*'s font, *bold* (the running task's row is bold),
+    with the item's text margins (pixels)."""
+    font = QFont(view.font())
+    font.setBold(bold)
+    metrics = QFontMetrics(font)
+    margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+    return max((metrics.horizontalAdvance(t) for t in samples), default=0) + 2 * margin + 2
+
+
+def task_column_widths(view: QTableView) -> dict[int, int]:
+    """Default widths (pixels) of the task table's columns but the name, in the current
+    language and *view*'s font.
+
+    The status column fits the widest of :func:`texts.task_status_variants` after the
+    status dot (the running task's texts in bold); the others take
+    :data:`_COLUMN_WIDTHS`, widened to their header label (with the sort arrow) or a
+    typical wide value when the font needs more.
+    """
+    model = view.model()
+    header = view.horizontalHeader()
+    style = view.style()
+    label_metrics = QFontMetrics(header.font())
+    label_extra = (
+        2 * style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
+        + style.pixelMetric(QStyle.PixelMetric.PM_HeaderMarkSize, None, header)
+        + 8
+    )
+
+    def label_width(col: int) -> int:
+        label = model.headerData(col, Qt.Orientation.Horizontal) if model is not None else ""
+        return label_metrics.horizontalAdvance(str(label or "")) + label_extra
+
+    samples = _column_samples()
+    icon = view.iconSize()
+    icon_width = (
+        icon.width()
+        if icon.isValid()
+        else style.pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, view)
+    )
+    icon_margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+    status_text = max(
+        _text_width(view, texts.task_status_variants(), bold=False),
+        _text_width(view, texts.task_status_variants(running=True)),
+    )
+    widths = {COL_STATUS: max(status_text + icon_width + 2 * icon_margin, label_width(COL_STATUS))}
+    for col, width in _COLUMN_WIDTHS.items():
+        sample = samples.get(col)
+        content = _text_width(view, [sample]) if sample else 0
+        widths[col] = max(width, content, label_width(col))
+    return widths
+
+
+def _column_samples() -> dict[int, str]:
+    """Typical wide values of the number columns, in the current language."""
+    many = texts.count_text(9_999)
+    return {
+        COL_FILES: f"{many} / {many}",
+        COL_FAILED: many,
+        COL_SIZE: texts.size_text(999.9 * 1024**2),
+        COL_SPEED: texts.speed_text(999.9 * 1024),
+        COL_TIME_LEFT: texts.duration_text(59 * 60 + 59),
+        COL_CREATED: "2000-00-00 00:00",
+    }
+
+
+def _format_widths(widths: dict[int, int]) -> str:
+    return " ".join(f"{col}:{width}" for col, width in sorted(widths.items()))
+
+
+def _parse_widths(value: object) -> dict[int, int]:
+    """``"1:250 2:140"`` → ``{1: 250, 2: 140}``; anything malformed is left out."""
+    widths: dict[int, int] = {}
+    for part in str(value or "").split():
+        col, _, width = part.partition(":")
+        if col.isdigit() and width.isdigit():
+            widths[int(col)] = int(width)
+    return widths

@@ -15,10 +15,13 @@ applies to every later call.
 What a caller gets (all return ``str``; numbers follow the default
 ``QLocale``, which ``ui/i18n.py`` sets with the language):
 
-- :func:`task_status_text` ``(task, running)``:
-  ``"已暂停 · 磁盘空间不足（还需 4.7 GB，可用 1.2 GB）"``, ``"已完成（3 个失败）"``, ``"进行中"``;
-  :func:`task_status_name` the bare status.
-- :func:`stop_reason_text` ``(code, params)``: why a task stopped (no status in front).
+- :func:`task_status_text` ``(task, running)``: ``"已暂停 · 磁盘空间不足"``,
+  ``"已完成（3 个失败）"``, ``"进行中"`` (``full=True``: the reason's whole sentence,
+  ``"已暂停 · 磁盘空间不足（还需 4.7 GB，可用 1.2 GB）"``); :func:`task_status_name` the
+  bare status; :func:`task_status_variants` every text the status cell can show
+  (to size the column).
+- :func:`stop_reason_text` ``(code, params)``: why a task stopped (no status in
+  front); :func:`stop_reason_short_text` ``(code)`` the few words of the status cell.
 - :func:`file_status_text` ``(file, in_flight, percent)`` and
   :func:`file_error_text` ``(code, params)``: a file's status and failure reason.
 - :func:`action_text` ``(action)``: button and menu labels (also ``"new_export"``).
@@ -94,9 +97,11 @@ __all__ = [
     "session_change_text",
     "size_text",
     "speed_text",
+    "stop_reason_short_text",
     "stop_reason_text",
     "task_status_name",
     "task_status_text",
+    "task_status_variants",
     "time_left_text",
 ]
 
@@ -309,15 +314,22 @@ def task_status_name(status: str) -> str:
     return _tr(source)
 
 
-def task_status_text(task: TaskRecord, running: bool, *, with_reason: bool = True) -> str:
+def task_status_text(
+    task: TaskRecord, running: bool, *, with_reason: bool = True, full: bool = False
+) -> str:
     """What the status column says about *task*.
 
     ``running`` (the live task manager holds it) shows a ``waiting`` task as
-    running. A paused task adds its reason (``"已暂停 · 登录已过期，请重新登录"``),
-    a canceled one its reason unless the user canceled it; a completed task with
-    failed files says how many (``"已完成（3 个失败）"``). ``with_reason=False``
-    leaves the reason out (a narrow cell; show :func:`stop_reason_text` as its
-    tooltip).
+    running. A paused task adds its reason, a canceled one its reason unless
+    the user canceled it; a completed task with failed files says how many
+    (``"已完成（3 个失败）"``).
+
+    The reason is :func:`stop_reason_short_text` by default
+    (``"已暂停 · 登录已过期"``: the cell, in the user's language, one short
+    phrase per code, so the column has a known widest text); ``full=True``
+    gives the whole sentence with the stored parameters and the server's
+    ``reason_detail`` (``"已暂停 · 登录已过期（401 unauthorized），请重新登录后继续"``:
+    the cell's tooltip). ``with_reason=False`` leaves the reason out.
     """
     status = str(task.status)
     if status == TaskStatus.WAITING and running:
@@ -329,9 +341,41 @@ def task_status_text(task: TaskRecord, running: bool, *, with_reason: bool = Tru
         return name
     if status == TaskStatus.CANCELED and task.reason == StopReason.BY_USER:
         return name
-    reason = stop_reason_text(task.reason, _with_detail(task.reason_params, task.reason_detail))
+    if full:
+        params = _with_detail(task.reason_params, task.reason_detail)
+        reason = stop_reason_text(task.reason, params)
+    else:
+        reason = stop_reason_short_text(task.reason)
+    return _status_with(name, reason)
+
+
+def _status_with(name: str, reason: str) -> str:
     #: A task's status (%1) and why it stopped (%2).
     return _fill(_tr(QT_TRANSLATE_NOOP("Texts", "%1 · %2")), (name, reason))
+
+
+def task_status_variants(count: int = 999_999, *, running: bool = False) -> list[str]:
+    """Every text the status cell can show, in the current language, with *count* as
+    the number in the counted ones (failed files, files found while listing): the
+    widest of them sizes the status column.
+
+    Each status alone, a paused and a canceled task with every
+    :func:`stop_reason_short_text` (an unknown code included), completed with
+    *count* failures, initializing with *count* files found (the task table
+    joins it to the status with the same ``"%1 · %2"``). *running*: only the
+    texts of the running task (its row is bold): running, initializing.
+    """
+    initializing = task_status_name(TaskStatus.INITIALIZING)
+    listing = _status_with(initializing, listing_text(count))
+    if running:
+        return [task_status_name(RUNNING), initializing, listing]
+    variants = [task_status_name(s) for s in _TASK_STATUS]
+    variants += [_PLURALS.completed_with_failures(count), listing]
+    for status in (TaskStatus.PAUSED, TaskStatus.CANCELED):
+        name = task_status_name(status)
+        for code in (*_STOP_SHORT, ""):
+            variants.append(_status_with(name, stop_reason_short_text(code)))
+    return variants
 
 
 def _with_detail(params: Mapping[str, object] | None, detail: str | None) -> dict[str, object]:
@@ -350,11 +394,12 @@ _FILE_STATUS: Final[Mapping[str, str]] = {
 
 
 def file_status_text(file: FileRecord, in_flight: bool, percent: int | None = None) -> str:
-    """A file's status: ``"等待中"``, ``"进行中 · 45%"`` (in flight; *percent* 0–100 or
-    ``None`` when unknown), ``"成功"``, ``"失败"`` (the reason is
-    :func:`file_error_text`)."""
+    """A file's status: ``"等待中"``, ``"进行中 · 45%"`` (in flight, the word of the
+    :data:`FileFilter.IN_PROGRESS` filter, "In progress"; *percent* 0–100 or ``None``
+    when unknown), ``"成功"``, ``"失败"`` (the reason is :func:`file_error_text`)."""
     if in_flight and file.status != FileStatus.COMPLETED:
-        name = task_status_name(RUNNING)
+        # The word of the "in progress" filter above the list, not the task's "running".
+        name = file_filter_text(FileFilter.IN_PROGRESS)
         if percent is None:
             return name
         pct = _locale().toString(max(0, min(100, int(percent))))
@@ -575,6 +620,39 @@ _STOP_UNKNOWN: Final = (
     _t(QT_TRANSLATE_NOOP("Texts", "a reason this version does not know (%1)"), "code"),
     _t(QT_TRANSLATE_NOOP("Texts", "a reason this version does not know")),
 )
+
+
+# One short phrase per code, without parameters: the reason in the status cell (its
+# column is sized to the widest). The whole sentence is the cell's tooltip.
+_STOP_SHORT: Final[Mapping[str, str]] = {
+    StopReason.BY_USER: QT_TRANSLATE_NOOP("Texts", "by you"),
+    #: Short, in the status cell: "Paused · login expired".
+    StopReason.LOGIN_EXPIRED: QT_TRANSLATE_NOOP("Texts", "login expired"),
+    StopReason.LOGGED_OUT: QT_TRANSLATE_NOOP("Texts", "signed out"),
+    StopReason.SWITCHED_USER: QT_TRANSLATE_NOOP("Texts", "switched user"),
+    StopReason.DISK_FULL: QT_TRANSLATE_NOOP("Texts", "disk full"),
+    StopReason.FOLDER_NOT_WRITABLE: QT_TRANSLATE_NOOP("Texts", "export folder not writable"),
+    StopReason.SERVER_UNREACHABLE: QT_TRANSLATE_NOOP("Texts", "server unreachable"),
+    StopReason.SERVER_UNAVAILABLE: QT_TRANSLATE_NOOP("Texts", "server unavailable"),
+    #: Short, in the status cell: another process holds the export folder's lock.
+    StopReason.EXPORT_IN_USE: QT_TRANSLATE_NOOP("Texts", "export folder in use"),
+    #: Short, in the status cell: the server would not list the files of the selection.
+    StopReason.LISTING_FAILED: QT_TRANSLATE_NOOP("Texts", "could not list the files"),
+    #: Short, in the status cell.
+    StopReason.UNEXPECTED_ERROR: QT_TRANSLATE_NOOP("Texts", "unexpected error"),
+}
+
+
+def stop_reason_short_text(code: str) -> str:
+    """Why a task stopped, in a few words for the status cell (``"登录已过期"``,
+    ``"disk full"``): one phrase per :class:`StopReason` value, no parameters, no
+    text from the server; a code this version does not know: ``"unknown reason"``.
+    The whole sentence is :func:`stop_reason_text`."""
+    source = _STOP_SHORT.get(code)
+    if source is None:
+        #: Short, in the status cell: a stop reason this version does not know.
+        source = QT_TRANSLATE_NOOP("Texts", "unknown reason")
+    return _tr(source)
 
 
 def stop_reason_text(code: str, params: Mapping[str, object] | None = None) -> str:

@@ -221,7 +221,6 @@
     <name>MainWindow</name>
     <message>
         <source>Working-paper batch export</source>
-        <extracomment>Bridge signal → the window&apos;s handler (each signal carries the event object).</extracomment>
         <translation>Working-paper batch export</translation>
     </message>
     <message>
@@ -899,6 +898,31 @@
     <message>
         <source>a reason this version does not know</source>
         <translation>a reason this version does not know</translation>
+    </message>
+    <message>
+        <source>login expired</source>
+        <extracomment>Short, in the status cell: &quot;Paused · login expired&quot;.</extracomment>
+        <translation>login expired</translation>
+    </message>
+    <message>
+        <source>export folder in use</source>
+        <extracomment>Short, in the status cell: another process holds the export folder&apos;s lock.</extracomment>
+        <translation>export folder in use</translation>
+    </message>
+    <message>
+        <source>could not list the files</source>
+        <extracomment>Short, in the status cell: the server would not list the files of the selection.</extracomment>
+        <translation>could not list the files</translation>
+    </message>
+    <message>
+        <source>unexpected error</source>
+        <extracomment>Short, in the status cell.</extracomment>
+        <translation>unexpected error</translation>
+    </message>
+    <message>
+        <source>unknown reason</source>
+        <extracomment>Short, in the status cell: a stop reason this version does not know.</extracomment>
+        <translation>unknown reason</translation>
     </message>
     <message>
         <source>version no longer on the server (HTTP %1)</source>

@@ -221,7 +221,6 @@
     <name>MainWindow</name>
     <message>
         <source>Working-paper batch export</source>
-        <extracomment>Bridge signal → the window&apos;s handler (each signal carries the event object).</extracomment>
         <translation>底稿批量导出</translation>
     </message>
     <message>
@@ -892,6 +891,31 @@
     <message>
         <source>a reason this version does not know</source>
         <translation>当前版本无法识别的原因</translation>
+    </message>
+    <message>
+        <source>login expired</source>
+        <extracomment>Short, in the status cell: &quot;Paused · login expired&quot;.</extracomment>
+        <translation>登录已过期</translation>
+    </message>
+    <message>
+        <source>export folder in use</source>
+        <extracomment>Short, in the status cell: another process holds the export folder&apos;s lock.</extracomment>
+        <translation>导出文件夹被占用</translation>
+    </message>
+    <message>
+        <source>could not list the files</source>
+        <extracomment>Short, in the status cell: the server would not list the files of the selection.</extracomment>
+        <translation>无法获取文件清单</translation>
+    </message>
+    <message>
+        <source>unexpected error</source>
+        <extracomment>Short, in the status cell.</extracomment>
+        <translation>意外错误</translation>
+    </message>
+    <message>
+        <source>unknown reason</source>
+        <extracomment>Short, in the status cell: a stop reason this version does not know.</extracomment>
+        <translation>未知原因</translation>
     </message>
     <message>
         <source>version no longer on the server (HTTP %1)</source>

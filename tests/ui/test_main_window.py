@@ -20,25 +20,35 @@ from typing import Any
 
 import pytest
 import qasync
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QFileDialog, QHeaderView, QMessageBox
 from pytestqt.exceptions import TimeoutError
 from pytestqt.qtbot import QtBot
 
 from manuscript_gui.config import Settings, app_paths
 from manuscript_gui.core.actions import Action, allowed_actions_in_queue
-from manuscript_gui.core.events import SessionChanged, TaskAdded
+from manuscript_gui.core.events import ListingProgress, SessionChanged, TaskAdded
 from manuscript_gui.domain import SessionChange, StopReason, TaskRecord, TaskStatus
 from manuscript_gui.reference_server import DemoSpec, ServerHandle
 from manuscript_gui.services.exports import ExportService, SelectionItem, ServiceOptions
 from manuscript_gui.services.reads import FileFilter
-from manuscript_gui.ui import texts
+from manuscript_gui.ui import i18n, texts
 from manuscript_gui.ui.bridge import EventBridge
 from manuscript_gui.ui.dialogs.login import LoginDialog
 from manuscript_gui.ui.dialogs.new_export import NewExportDialog
 from manuscript_gui.ui.dialogs.settings import SettingsDialog
-from manuscript_gui.ui.main_window import LAYOUT_FILENAME, MainWindow
-from manuscript_gui.ui.models.task_table import COL_NAME, COL_STATUS
+from manuscript_gui.ui.main_window import DEFAULT_SIZE, LAYOUT_FILENAME, MainWindow
+from manuscript_gui.ui.models import file_table
+from manuscript_gui.ui.models.task_table import (
+    COL_FAILED,
+    COL_FILES,
+    COL_NAME,
+    COL_PROGRESS,
+    COL_SIZE,
+    COL_SPEED,
+    COL_STATUS,
+    COL_TIME_LEFT,
+)
 from tests.e2e.proxy import RecordingProxy
 from tests.fixtures_server import Admin
 from tests.ui.conftest import run
@@ -478,7 +488,9 @@ def test_a_revoked_token_opens_the_sign_in_dialog_with_the_reason(
     qtbot.waitUntil(lambda: window.login_dialog is not None, timeout=WAIT)
     dialog = window.login_dialog
     assert isinstance(dialog, LoginDialog)
-    assert dialog.reason_label.text() == texts.stop_reason_text(StopReason.LOGIN_EXPIRED)
+    # A sentence (capitalised, with its advice), not the status cell's phrase.
+    assert dialog.reason_label.text() == texts.session_change_text(SessionChange.LOGIN_EXPIRED)
+    assert dialog.reason_label.text() != texts.stop_reason_text(StopReason.LOGIN_EXPIRED)
     assert window.stack.currentWidget() is window.prompt
     # Sign in again from that dialog: the task shows paused with its reason; resume it.
     admin.reset()
@@ -707,3 +719,185 @@ def test_a_queue_another_process_runs_is_shown_read_only_until_it_is_free(
         wait_status(qtbot, window, task.id, TaskStatus.COMPLETED)
     finally:
         run(qtbot, other.close())
+
+
+# ------------------------------------------------------------- the window's look
+
+
+@pytest.fixture(params=["zh_CN", "en"])
+def language(request: pytest.FixtureRequest) -> Iterator[str]:
+    translation = i18n.install(request.param)
+    try:
+        yield request.param
+    finally:
+        translation.remove()
+        i18n.uninstall()
+
+
+def _every_status(count: int) -> list[TaskRecord]:
+    """A task for every status the cell shows: every reason with a server detail and
+    its parameters, many failures, a listing (``set_listing``), the running one (id 1)."""
+    params = {"need": 5_000_000_000, "free": 1_300_000_000, "path": "/导出/D1", "files": 7}
+    records = [
+        dataclasses.replace(_record(1), status=TaskStatus.WAITING),
+        dataclasses.replace(_record(2), status=TaskStatus.INITIALIZING),
+        dataclasses.replace(_record(3), status=TaskStatus.COMPLETED, failed=count),
+    ]
+    for status in (TaskStatus.PAUSED, TaskStatus.CANCELED):
+        for reason in [*StopReason, "reason_from_2030"]:
+            records.append(
+                dataclasses.replace(
+                    _record(len(records) + 1),
+                    status=status,
+                    reason=reason,
+                    reason_params=params,
+                    reason_detail="401 unauthorized: the token was revoked by the server",
+                )
+            )
+    return records
+
+
+def test_the_status_column_fits_every_status_and_keeps_server_text_in_the_tooltip(
+    language: str, service: ExportService, qtbot: QtBot, settings_path: Path
+) -> None:
+    """At the window's first size, in both languages: every status text fits its column
+    (Qt's own size hint of each cell: dot, margins, bold for the running task), no
+    English detail from the server in a cell, the whole sentence in its tooltip."""
+    window = make_window(service, qtbot, settings_path)
+    assert (window.width(), window.height()) == DEFAULT_SIZE
+    window.stack.setCurrentWidget(window.splitter)  # the table, as when signed in
+    window.tasks_stack.setCurrentWidget(window.task_view)
+    view, model = window.task_view, window.task_model
+    header = view.horizontalHeader()
+    width = header.sectionSize(COL_STATUS)
+    for record in _every_status(99_999):
+        model.set_tasks([record])  # one row: always in the viewport, measured
+        model.set_running(1 if record.id == 1 else None)
+        if record.status is TaskStatus.INITIALIZING:
+            model.set_listing(ListingProgress(record.id, found=99_999, found_bytes=1))
+        cell = model.index(0, COL_STATUS)
+        text = cell.data()
+        assert view.sizeHintForColumn(COL_STATUS) <= width, (language, text, width)
+        assert "401" not in text
+        tooltip = cell.data(Qt.ItemDataRole.ToolTipRole)
+        assert tooltip == texts.task_status_text(record, record.id == 1, full=True) or (
+            record.status is TaskStatus.INITIALIZING
+        )
+        if record.reason in (StopReason.LOGIN_EXPIRED, StopReason.SERVER_UNREACHABLE):
+            assert "401 unauthorized" in tooltip
+    # The whole table fits the window: no column pushed out of sight.
+    qtbot.waitUntil(lambda: header.length() <= view.viewport().width(), timeout=WAIT)
+
+
+def test_number_columns_are_narrow_and_the_name_takes_the_rest(
+    language: str, service: ExportService, qtbot: QtBot, settings_path: Path
+) -> None:
+    window = make_window(service, qtbot, settings_path)
+    window.stack.setCurrentWidget(window.splitter)
+    window.tasks_stack.setCurrentWidget(window.task_view)
+    header = window.task_view.horizontalHeader()
+    nominal = {
+        COL_PROGRESS: 140,
+        COL_FILES: 90,
+        COL_FAILED: 60,
+        COL_SIZE: 80,
+        COL_SPEED: 90,
+        COL_TIME_LEFT: 80,
+    }
+    for col, width in nominal.items():
+        # The nominal width, or a little more where the font or the label needs it.
+        assert width <= header.sectionSize(col) <= width * 1.2, (col, header.sectionSize(col))
+    assert header.sectionResizeMode(COL_NAME) == QHeaderView.ResizeMode.Stretch
+    viewport = window.task_view.viewport()
+    qtbot.waitUntil(lambda: header.length() == viewport.width(), timeout=WAIT)
+    others = sum(header.sectionSize(c) for c in range(header.count()) if c != COL_NAME)
+    assert header.sectionSize(COL_NAME) == viewport.width() - others
+    assert header.sectionSize(COL_NAME) >= 300  # a long project name shows whole
+
+
+def test_widths_the_user_never_changed_follow_todays_defaults(
+    service: ExportService, qtbot: QtBot, settings_path: Path
+) -> None:
+    """A layout saved with other default widths (another language, an older version)
+    keeps only the widths the user changed; the others are today's defaults."""
+    first = make_window(service, qtbot, settings_path)
+    header = first.task_view.horizontalHeader()
+    header.resizeSection(COL_STATUS, 240)  # an older version's default, never touched
+    header.resizeSection(COL_FAILED, 75)  # the user widened it
+    first.close()
+    store = QSettings(str(settings_path.parent / LAYOUT_FILENAME), QSettings.Format.IniFormat)
+    defaults = first.default_column_widths
+    store.setValue("tasks/default_widths", f"{COL_STATUS}:240 {COL_FAILED}:{defaults[COL_FAILED]}")
+    store.sync()
+
+    second = make_window(service, qtbot, settings_path)
+    header = second.task_view.horizontalHeader()
+    assert second.default_column_widths[COL_STATUS] != 240
+    assert header.sectionSize(COL_STATUS) == second.default_column_widths[COL_STATUS]
+    assert header.sectionSize(COL_FAILED) == 75
+
+
+def test_the_detail_panes_title_is_not_flush_against_the_window_edge(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    window.stack.setCurrentWidget(window.splitter)
+    pane = window.detail
+    qtbot.waitUntil(lambda: pane.title_label.isVisible(), timeout=WAIT)
+    origin = QPoint(0, 0)
+    table_left = pane.view.mapTo(window, origin).x()
+    title_left = pane.title_label.mapTo(window, origin).x()
+    # Where the cells' text starts: past the table's frame and the item's margin.
+    assert 2 <= title_left - table_left <= 12
+    search_right = pane.search_edit.mapTo(window, origin).x() + pane.search_edit.width()
+    table_right = table_left + pane.view.width()
+    assert 2 <= table_right - search_right <= 12
+
+
+def test_files_in_flight_show_their_percent(
+    service: ExportService, make_server: Any, qtbot: QtBot, tmp_path: Path, settings_path: Path
+) -> None:
+    """A throttled export: the rows of files being downloaded say "In progress · N%" from
+    the bytes each has on disk (TaskProgress.in_flight_bytes), the word of the filter."""
+    server = make_server(demo=SLOW)
+    Admin(server.base_url).faults(bandwidth_bps=20_000)
+    window = make_window(service, qtbot, settings_path)
+    sign_in(qtbot, window, service, server.base_url)
+    task = create_export(qtbot, service, tmp_path / "out")
+    wait_status(qtbot, window, task.id, TaskStatus.WAITING, running=True)
+    window.select_task(task.id)
+    pane = window.detail
+    qtbot.waitUntil(
+        lambda: (
+            pane.model.rowCount() == task.total_files
+            or (pane.model.rowCount() > 0 and pane.model.exhausted)
+        ),
+        timeout=WAIT,
+    )
+    word = texts.file_filter_text(FileFilter.IN_PROGRESS)
+    pattern = re.compile(re.escape(word) + r" · (\d+)%")
+    seen: list[tuple[str, int]] = []
+
+    def percent_shown() -> bool:
+        for row in range(pane.model.rowCount()):
+            text = pane.model.index(row, file_table.COL_STATUS).data()
+            match = pattern.fullmatch(text)
+            if match:
+                seen.append((pane.model.file_at(row).local_path, int(match[1])))
+        return any(0 < p < 100 for _, p in seen)
+
+    qtbot.waitUntil(percent_shown, timeout=WAIT)
+    progress = window.task_model.running_progress
+    assert progress is not None
+    assert len(progress.in_flight_bytes) == len(progress.in_flight_ids)
+    run(qtbot, service.pause(task.id))
+    wait_status(qtbot, window, task.id, TaskStatus.PAUSED, running=False)
+    # Nothing in flight once paused: no row says "in progress" any more.
+    qtbot.waitUntil(
+        lambda: (
+            not any(
+                word in pane.model.index(r, file_table.COL_STATUS).data()
+                for r in range(pane.model.rowCount())
+            )
+        ),
+        timeout=WAIT,
+    )

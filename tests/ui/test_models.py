@@ -224,18 +224,27 @@ def test_status_column_shows_the_status_and_its_reason(
     if running:
         model.set_running(record.id)
     shown = text(model, 0, tt.COL_STATUS)
+    tooltip = model.data(model.index(0, tt.COL_STATUS), Qt.ItemDataRole.ToolTipRole)
     assert shown == texts.task_status_text(record, running)
-    assert model.data(model.index(0, tt.COL_STATUS), Qt.ItemDataRole.ToolTipRole) == shown
+    assert tooltip == texts.task_status_text(record, running, full=True)
+    # The cell is one of the texts its column is sized for; no server text in it.
+    variants = texts.task_status_variants(record.failed, running=running)
+    assert shown in variants + texts.task_status_variants(record.failed)
+    if record.reason_detail:
+        assert record.reason_detail not in shown
     if record.status is TaskStatus.PAUSED and record.reason is not None:
-        # The reason travels with its parameters ("disk full (needs 5.0 GB, 1.2 GB free)").
+        # The cell: the reason's few words; the tooltip: the reason with its parameters
+        # ("disk full (needs 5.0 GB, 1.2 GB free)").
+        assert shown.endswith(texts.stop_reason_short_text(record.reason))
         params = dict(record.reason_params or {})
         if record.reason_detail:
             params.setdefault("error", record.reason_detail)
-        assert texts.stop_reason_text(record.reason, params) in shown
+        assert texts.stop_reason_text(record.reason, params) in tooltip
     if record.reason == StopReason.DISK_FULL and record.reason_params:
-        assert texts.size_text(5 * 1024**3) in shown
+        assert texts.size_text(5 * 1024**3) in tooltip
+        assert texts.size_text(5 * 1024**3) not in shown
     if record.reason == "reason_from_2030":
-        assert "reason_from_2030" in shown
+        assert "reason_from_2030" in tooltip
 
 
 def test_listing_shows_found_files_while_initializing(qapp: Any, tasks: list[TaskRecord]) -> None:
@@ -747,3 +756,42 @@ def test_without_a_running_loop_fetch_more_does_nothing(
 
 def test_run_helper_is_usable_for_setup(qtbot: QtBot, qloop: Any) -> None:
     assert run(qtbot, asyncio.sleep(0, result=7)) == 7
+
+
+def test_the_running_rows_dot_stays_visible_when_the_row_is_selected(qtbot: QtBot) -> None:
+    """Selected, the running row is painted in the highlight colour, close to its blue dot:
+    the dot then has a ring in the highlighted text's colour (the icon's Selected mode),
+    so the row still shows a dot, besides its bold text."""
+    model = TaskTableModel()
+    model.set_tasks([task(1), task(2)])
+    model.set_running(1)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    view.setColumnWidth(tt.COL_STATUS, 200)
+    view.resize(900, 200)
+    use_fixed_row_height(view, 24)
+    view.show()
+    qtbot.waitExposed(view)
+    highlight = view.palette().color(QPalette.ColorRole.Highlight)
+
+    def contrasting_in_icon_area(row: int) -> int:
+        rect = view.visualRect(model.index(row, tt.COL_STATUS))
+        rect.setWidth(18)  # the dot's place, left of the text
+        image = view.viewport().grab(rect).toImage()
+        return sum(
+            abs(image.pixelColor(x, y).red() - highlight.red())
+            + abs(image.pixelColor(x, y).green() - highlight.green())
+            + abs(image.pixelColor(x, y).blue() - highlight.blue())
+            > 150
+            for x in range(image.width())
+            for y in range(image.height())
+        )
+
+    view.selectRow(0)
+    qtbot.waitUntil(lambda: view.selectionModel().isRowSelected(0), timeout=5000)
+    assert contrasting_in_icon_area(0) >= 12  # a ring around a dot 8 px wide: ~40
+    font = model.data(model.index(0, tt.COL_STATUS), Qt.ItemDataRole.FontRole)
+    assert isinstance(font, QFont)
+    assert font.bold()

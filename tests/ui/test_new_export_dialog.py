@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
@@ -35,11 +35,15 @@ from manuscript_gui.services.exports import (
     SelectionItem,
     ServiceOptions,
 )
+from manuscript_gui.services.reads import Project
 from manuscript_gui.ui import texts
 from manuscript_gui.ui.dialogs.new_export import (
+    DETAILS_MAX_SHARE,
     NewExportDialog,
     _Node,
     check_target,
+    natural_sorted,
+    project_details,
 )
 from manuscript_gui.ui.widgets import MessageKind
 from tests.fixtures_server import Admin
@@ -53,9 +57,10 @@ CHECKED = Qt.CheckState.Checked
 UNCHECKED = Qt.CheckState.Unchecked
 PARTIAL = Qt.CheckState.PartiallyChecked
 
-# TINY_DEMO's prj-1 as the demo user sees it: top-level folders, D's subfolders.
+# TINY_DEMO's prj-1 as the demo user sees it: top-level folders, D's subfolders, in
+# natural order (the server lists them by name: D12, D16, D2, D5, D7).
 TOP = ["A 业务承接", "B 风险评估", "C 控制测试", "D 实质性程序", "E 完成阶段"]
-D_SUBS = ["D12 营业收入", "D16 所得税费用", "D2 应收票据", "D5 其他应收款", "D7 固定资产"]
+D_SUBS = ["D2 应收票据", "D5 其他应收款", "D7 固定资产", "D12 营业收入", "D16 所得税费用"]
 
 
 class CountingService(ExportService):
@@ -159,6 +164,59 @@ def test_the_projects_are_listed_and_searched(qtbot: QtBot, service: CountingSer
     assert shown() == ["prj-1", "prj-2", "prj-3"]
 
 
+def test_names_sort_naturally_in_the_languages_collation() -> None:
+    """Numbers by value, case ignored; Chinese by pinyin under zh_CN; the C locale (no
+    language) like English, whose collation knows numbers."""
+    names = ["D12 营业收入", "d3 存货", "D2 应收票据", "D1 货币资金", "D 实质性程序", "D10 x"]
+    natural = ["D 实质性程序", "D1 货币资金", "D2 应收票据", "d3 存货", "D10 x", "D12 营业收入"]
+    clients = ["上海某某科技", "北京某某贸易", "深圳某某电子"]
+    before = QLocale()
+    try:
+        for locale in (QLocale.c(), QLocale("en"), QLocale("zh_CN")):
+            QLocale.setDefault(locale)
+            assert natural_sorted(names, key=str) == natural, locale.name()
+        assert natural_sorted(clients, key=str) == ["北京某某贸易", "上海某某科技", "深圳某某电子"]
+    finally:
+        QLocale.setDefault(before)
+
+
+def test_project_details_leave_out_what_the_name_says() -> None:
+    def project(name: str, client: str | None, period: str | None) -> Project:
+        return Project("p", name, "SH-2025-001", client, period, None)
+
+    named = project(
+        "上海某某科技股份有限公司2025年度财务报表审计", "上海某某科技股份有限公司", "2025年度"
+    )
+    assert project_details(named) == "SH-2025-001"
+    bare = project("年报审计", "上海某某科技股份有限公司", "2025年度")
+    assert project_details(bare) == "SH-2025-001 · 上海某某科技股份有限公司 · 2025年度"
+    assert project_details(project("Audit 2025", "ACME Ltd", "2025")) == "SH-2025-001 · ACME Ltd"
+    assert project_details(Project("p", "n", None, None, None, None)) == ""
+
+
+def test_the_details_column_leaves_the_project_names_their_room(
+    qtbot: QtBot, service: CountingService
+) -> None:
+    dialog = _dialog(qtbot, service)
+    qtbot.waitExposed(dialog)
+    header = dialog.tree.header()
+    viewport = dialog.tree.viewport().width()
+    assert [n.text(1) for n in dialog.projects()] == ["SH-2025-001", "BJ-2025-014", "SZ-2025-007"]
+    assert header.sectionSize(1) <= viewport * DETAILS_MAX_SHARE
+    metrics = dialog.tree.fontMetrics()
+    for node in dialog.projects():
+        # Room for the branch arrow and the check box, then the whole name.
+        name_rect = dialog.tree.visualItemRect(node)
+        assert metrics.horizontalAdvance(node.text(0)) + 60 <= header.sectionSize(0), node.text(0)
+        assert name_rect.width() > 0
+    # A wider dialog: the details keep their width, the names take the rest.
+    details = header.sectionSize(1)
+    dialog.resize(dialog.width() + 200, dialog.height())
+    qtbot.waitUntil(lambda: dialog.tree.viewport().width() >= viewport + 200, timeout=WAIT)
+    assert header.sectionSize(1) == details
+    assert header.sectionSize(0) + details == dialog.tree.viewport().width()
+
+
 def test_folders_are_listed_one_level_at_a_time_when_expanded(
     qtbot: QtBot, service: CountingService
 ) -> None:
@@ -179,7 +237,7 @@ def test_folders_are_listed_one_level_at_a_time_when_expanded(
     _expand(qtbot, dialog, d)
     assert service.children_calls == [("prj-1", "root"), ("prj-1", d.folder_id)]
     assert [c.text(0) for c in d.nodes()] == D_SUBS
-    assert d.nodes()[0].path == ("D 实质性程序", "D12 营业收入")
+    assert d.nodes()[0].path == ("D 实质性程序", "D2 应收票据")
 
     a = _child(prj1, "A 业务承接")
     _expand(qtbot, dialog, a)

@@ -191,7 +191,9 @@ def test_the_cases_cover_every_code() -> None:
 
 
 @pytest.mark.parametrize(("code", "names"), STOP_CASES, ids=str)
-def test_every_stop_reason_shows_its_parameters(lang: str, code: str, names: frozenset) -> None:
+def test_every_stop_reason_shows_its_parameters(
+    lang: str, code: str, names: frozenset[str]
+) -> None:
     text = texts.stop_reason_text(code, _params(names))
     for shown in _shown(names):
         assert shown in text, f"{code} {sorted(names)}: {shown!r} not in {text!r}"
@@ -201,7 +203,7 @@ def test_every_stop_reason_shows_its_parameters(lang: str, code: str, names: fro
 
 
 @pytest.mark.parametrize(("code", "names"), FILE_CASES, ids=str)
-def test_every_file_error_shows_its_parameters(lang: str, code: str, names: frozenset) -> None:
+def test_every_file_error_shows_its_parameters(lang: str, code: str, names: frozenset[str]) -> None:
     text = texts.file_error_text(code, _params(names))
     for shown in _shown(names):
         assert shown in text, f"{code} {sorted(names)}: {shown!r} not in {text!r}"
@@ -210,7 +212,9 @@ def test_every_file_error_shows_its_parameters(lang: str, code: str, names: froz
 
 
 @pytest.mark.parametrize(("code", "names"), ACTION_CASES, ids=str)
-def test_every_action_error_shows_its_parameters(lang: str, code: str, names: frozenset) -> None:
+def test_every_action_error_shows_its_parameters(
+    lang: str, code: str, names: frozenset[str]
+) -> None:
     params = {n: ACTION_SAMPLES[n] if n in ACTION_SAMPLES else SAMPLES[n][0] for n in names}
     text = texts.action_error_text(code, params)
     plain = tuple(SAMPLES[n][1] for n in names if n not in ACTION_SAMPLES)
@@ -271,6 +275,7 @@ def test_the_glossary_words(lang: str) -> None:
 
 
 def test_task_status_with_its_reason(lang: str) -> None:
+    """The cell: the status and a short reason; ``full``: the whole sentence (the tooltip)."""
     zh = lang == "zh_CN"
     disk = task(
         status=TaskStatus.PAUSED,
@@ -278,6 +283,9 @@ def test_task_status_with_its_reason(lang: str) -> None:
         reason_params={"need": 5_000_000_000, "free": 1_300_000_000},
     )
     assert texts.task_status_text(disk, running=False) == (
+        "已暂停 · 磁盘空间不足" if zh else "Paused · disk full"
+    )
+    assert texts.task_status_text(disk, running=False, full=True) == (
         "已暂停 · 磁盘空间不足（还需 4.7 GB，可用 1.2 GB）"
         if zh
         else "Paused · disk full (needs 4.7 GB, 1.2 GB free)"
@@ -285,19 +293,29 @@ def test_task_status_with_its_reason(lang: str) -> None:
     assert texts.task_status_text(disk, running=False, with_reason=False) == (
         "已暂停" if zh else "Paused"
     )
-    expired = task(status=TaskStatus.PAUSED, reason=StopReason.LOGIN_EXPIRED)
+    expired = task(
+        status=TaskStatus.PAUSED,
+        reason=StopReason.LOGIN_EXPIRED,
+        reason_detail="401 unauthorized",
+    )
     assert texts.task_status_text(expired, running=False) == (
-        "已暂停 · 登录已过期，请重新登录后继续"
-        if zh
-        else "Paused · login expired: sign in again, then resume"
+        "已暂停 · 登录已过期" if zh else "Paused · login expired"
     )
     # The detail stored with the reason stands in for a missing "error" parameter.
+    assert texts.task_status_text(expired, running=False, full=True) == (
+        "已暂停 · 登录已过期（401 unauthorized），请重新登录后继续"
+        if zh
+        else "Paused · login expired (401 unauthorized): sign in again, then resume"
+    )
     unreachable = task(
         status=TaskStatus.PAUSED,
         reason=StopReason.SERVER_UNREACHABLE,
         reason_detail="connection refused",
     )
     assert texts.task_status_text(unreachable, running=False) == (
+        "已暂停 · 无法连接服务器" if zh else "Paused · server unreachable"
+    )
+    assert texts.task_status_text(unreachable, running=False, full=True) == (
         "已暂停 · 无法连接服务器：connection refused"
         if zh
         else "Paused · server unreachable: connection refused"
@@ -308,6 +326,57 @@ def test_task_status_with_its_reason(lang: str) -> None:
     assert texts.task_status_text(by_logout, running=False) == (
         "已取消 · 已退出登录" if zh else "Canceled · signed out"
     )
+
+
+@pytest.mark.parametrize("status", [TaskStatus.PAUSED, TaskStatus.CANCELED])
+@pytest.mark.parametrize("code", [*StopReason, "quota_exceeded"])
+def test_the_status_cell_keeps_server_text_and_figures_for_its_tooltip(
+    lang: str, status: TaskStatus, code: str
+) -> None:
+    """Every reason, with every parameter and a detail from the server: the cell is the
+    status and a few words in the user's language; the tooltip has all of it."""
+    detail = "401 unauthorized"
+    # Every parameter but "error": the server's detail stands in for it.
+    params = {name: value for name, (value, _) in SAMPLES.items() if name != "error"}
+    record = task(status=status, reason=code, reason_params=params, reason_detail=detail)
+    cell = texts.task_status_text(record, running=False)
+    figures = [shown for _, shown in SAMPLES.values()]
+    assert not any(f in cell for f in [detail, *figures]), cell
+    assert_finished(cell, lang)
+    if status is TaskStatus.CANCELED and code == StopReason.BY_USER:
+        return  # canceled by the user: the bare status
+    assert cell == texts.task_status_text(record, False, with_reason=False) + " · " + (
+        texts.stop_reason_short_text(code)
+    )
+    assert cell in texts.task_status_variants()
+    tooltip = texts.task_status_text(record, running=False, full=True)
+    assert tooltip.startswith(texts.task_status_name(status))
+    assert texts.stop_reason_text(code, {**params, "error": detail}) in tooltip
+    if code in (StopReason.LOGIN_EXPIRED, StopReason.SERVER_UNREACHABLE):
+        assert detail in tooltip
+
+
+def test_every_stop_reason_has_its_own_short_text(lang: str) -> None:
+    shorts = [texts.stop_reason_short_text(code) for code in StopReason]
+    assert len(set(shorts)) == len(shorts)
+    assert texts.stop_reason_short_text("quota_exceeded") not in shorts
+    for text in shorts:
+        assert_finished(text, lang)
+
+
+def test_the_status_variants_are_every_text_the_cell_shows(lang: str) -> None:
+    variants = texts.task_status_variants(12_345)
+    running = texts.task_status_variants(12_345, running=True)
+    for status in TaskStatus:
+        assert texts.task_status_name(status) in variants
+    assert texts.task_status_name(texts.RUNNING) in running
+    failed = task(status=TaskStatus.COMPLETED, succeeded=1, failed=12_345)
+    assert texts.task_status_text(failed, running=False) in variants
+    listing = texts.listing_text(12_345)
+    assert any(listing in v and v != listing for v in variants)
+    assert any(listing in v for v in running)
+    for text in variants + running:
+        assert_finished(text, lang, ("12,345",))
 
 
 def test_task_status_running_and_completed(lang: str) -> None:
@@ -331,9 +400,13 @@ def test_file_statuses(lang: str) -> None:
     zh = lang == "zh_CN"
     waiting = file()
     assert texts.file_status_text(waiting, in_flight=False) == ("等待中" if zh else "Waiting")
-    assert texts.file_status_text(waiting, in_flight=True) == ("进行中" if zh else "Running")
+    # A file in flight says the word of the "in progress" filter above the list.
+    assert texts.file_status_text(waiting, in_flight=True) == ("进行中" if zh else "In progress")
+    assert texts.file_status_text(waiting, in_flight=True) == texts.file_filter_text(
+        FileFilter.IN_PROGRESS
+    )
     assert texts.file_status_text(waiting, in_flight=True, percent=45) == (
-        "进行中 · 45%" if zh else "Running · 45%"
+        "进行中 · 45%" if zh else "In progress · 45%"
     )
     # A percent out of range is clamped, never shown as 130 %.
     assert texts.file_status_text(waiting, in_flight=True, percent=130).endswith("100%")

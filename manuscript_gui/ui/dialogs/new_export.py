@@ -3,7 +3,10 @@
 Issue #8 item 3. The tree lists the projects the signed-in identity sees
 (``service.projects()``, filtered by a search box on the project's name, code
 and client); a project's folders are listed when it is expanded
-(``service.children``), level by level, never all at once.
+(``service.children``), level by level, never all at once. Projects and folders
+come in natural order (D1, D2, …, D10; :func:`natural_sorted`); a project's
+details column says its code and what its name does not already say
+(:func:`project_details`).
 
 Check boxes are tri-state, kept by this dialog (not Qt's auto-tristate, which
 cannot know that a folder holds files of its own):
@@ -35,12 +38,24 @@ again, expanding a folder again retries it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
-from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import (
+    QCollator,
+    QEvent,
+    QLocale,
+    QObject,
+    QStandardPaths,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -50,6 +65,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStyle,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -70,7 +86,16 @@ from manuscript_gui.ui import texts
 from manuscript_gui.ui.dialogs import TargetProblem, check_target, target_problem_text
 from manuscript_gui.ui.widgets import BusyBar, InlineMessage, JobRunner
 
-__all__ = ["NewExportDialog", "TargetProblem", "check_target"]
+__all__ = [
+    "DETAILS_MAX_SHARE",
+    "NewExportDialog",
+    "TargetProblem",
+    "check_target",
+    "natural_sorted",
+    "project_details",
+]
+
+T = TypeVar("T")
 
 
 _log = logging.getLogger(__name__)
@@ -79,6 +104,37 @@ CHECKED = Qt.CheckState.Checked
 UNCHECKED = Qt.CheckState.Unchecked
 PARTIAL = Qt.CheckState.PartiallyChecked
 _FREE_SPACE_DELAY_MS = 300
+
+
+DETAILS_MAX_SHARE = 0.35
+"""The details column takes at most this share of the tree's width."""
+
+
+def natural_sorted(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
+    """*items* by ``key(item)`` in the order people expect: numbers by value (D1, D2, …,
+    D10), letters by the current language's collation (``QLocale()``; Chinese by
+    pinyin), case ignored. The C locale sorts like English: its collation compares
+    code points and knows no numbers."""
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:
+        locale = QLocale(QLocale.Language.English)
+    collator = QCollator(locale)
+    collator.setNumericMode(True)
+    collator.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    compare = functools.cmp_to_key(collator.compare)
+    return sorted(items, key=lambda item: compare(key(item)))
+
+
+def project_details(project: Project) -> str:
+    """The details column of a project: its code, then its client and period unless its
+    name already says them (``"SH-2025-001"`` for
+    ``"上海某某科技股份有限公司2025年度财务报表审计"``, client
+    ``"上海某某科技股份有限公司"``, period ``"2025年度"``), joined by ``" · "``."""
+    name = project.name.casefold()
+    parts = [project.code] + [
+        p for p in (project.client, project.period) if p and p.strip().casefold() not in name
+    ]
+    return " · ".join(p for p in parts if p)
 
 
 class _Node(QTreeWidgetItem):
@@ -184,7 +240,9 @@ class NewExportDialog(QDialog):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        # The details fit their text up to a share of the tree (_fit_details_column): the
+        # project's name keeps the rest; a longer detail is elided, whole in its tooltip.
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         self.summary_label = QLabel(self)
 
         self.target_edit = QLineEdit(self)
@@ -258,7 +316,8 @@ class NewExportDialog(QDialog):
         self.create_button.setEnabled(not self._submits.busy)
 
     def projects(self) -> list[_Node]:
-        """The project rows, in the server's order (hidden ones by the search included)."""
+        """The project rows in natural order of their names (:func:`natural_sorted`),
+        hidden ones by the search included."""
         tree = self.tree
         count = tree.topLevelItemCount()
         return [n for i in range(count) if isinstance(n := tree.topLevelItem(i), _Node)]
@@ -305,16 +364,36 @@ class NewExportDialog(QDialog):
         self._updating = True
         try:
             self.tree.clear()
-            for project in projects:
+            for project in natural_sorted(projects, key=lambda p: p.name):
                 node = _Node(self.tree, project)
-                details = [p for p in (project.code, project.client, project.period) if p]
-                node.setText(1, texts.display_safe(" · ".join(details)))
+                details = texts.display_safe(project_details(project))
+                node.setText(1, details)
+                node.setToolTip(1, details)
         finally:
             self._updating = False
+        self._fit_details_column()
         self._filter_projects()
         self._selection_changed()
         if not projects:
             self.message.show_info(self.tr("You cannot see any project with this identity."))
+
+    def _fit_details_column(self) -> None:
+        """The details column as wide as its widest text, at most
+        :data:`DETAILS_MAX_SHARE` of the tree (at least its header label)."""
+        header = self.tree.header()
+        metrics = self.tree.fontMetrics()
+        texts_shown = [self.tree.headerItem().text(1)]
+        texts_shown += [n.text(1) for n in self.projects()]
+        margin = 2 * (self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 4)
+        wanted = max(metrics.horizontalAdvance(t) for t in texts_shown) + margin
+        cap = int(self.tree.viewport().width() * DETAILS_MAX_SHARE)
+        label = metrics.horizontalAdvance(texts_shown[0]) + margin
+        header.resizeSection(1, max(label, min(wanted, cap)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.projects():
+            self._fit_details_column()
 
     def _filter_projects(self) -> None:
         needle = self.search_edit.text().strip().casefold()
@@ -370,14 +449,16 @@ class NewExportDialog(QDialog):
             if node.placeholder is not None:
                 node.removeChild(node.placeholder)
                 node.placeholder = None
-            for folder in folders:
+            for folder in natural_sorted(folders, key=lambda f: f.name):
                 child = _Node(node, node.project, folder, (*node.path, folder.name))
                 child.setCheckState(0, state)  # a checked parent's new rows are checked
             node.own_files = len(entries) - len(folders)
             node.loaded = True
             node.loading = False
             if node.own_files:
-                node.setText(1, self.tr("%n file(s) here", "", node.own_files))
+                here = self.tr("%n file(s) here", "", node.own_files)
+                node.setText(1, here)
+                node.setToolTip(1, here)
             node.setChildIndicatorPolicy(
                 QTreeWidgetItem.ChildIndicatorPolicy.DontShowIndicatorWhenChildless
             )

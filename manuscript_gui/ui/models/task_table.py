@@ -52,9 +52,10 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QRectF,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 
 from manuscript_gui.core.events import ListingProgress, TaskProgress
 from manuscript_gui.domain import TaskRecord, TaskStatus
@@ -451,8 +452,10 @@ class TaskTableModel(FlatTableModel):
             return _local_time(task)
         return ""
 
-    def _status_text(self, task: TaskRecord) -> str:
-        status = texts.task_status_text(task, task.id == self._running)
+    def _status_text(self, task: TaskRecord, *, full: bool = False) -> str:
+        """The status cell (a short reason) or, *full*, its tooltip (the whole sentence,
+        the server's detail included)."""
+        status = texts.task_status_text(task, task.id == self._running, full=full)
         listing = self._listing.get(task.id)
         if task.status is not TaskStatus.INITIALIZING or listing is None:
             return status
@@ -465,7 +468,7 @@ class TaskTableModel(FlatTableModel):
         if col == COL_NAME:
             return f"{texts.display_safe(task.name)}\n{texts.display_safe(task.target_dir)}"
         if col == COL_STATUS:
-            return self._status_text(task)
+            return self._status_text(task, full=True)
         return None
 
     def _state(self, task: TaskRecord) -> str:
@@ -509,7 +512,13 @@ class TaskTableModel(FlatTableModel):
     def _icon(self, state: str) -> QIcon:
         icon = self._icons.get(state)
         if icon is None:
-            icon = _dot(_DOT_COLORS.get(state, _DOT_COLORS[TaskStatus.WAITING]))
+            color = _DOT_COLORS.get(state, _DOT_COLORS[TaskStatus.WAITING])
+            icon = QIcon(_dot(color))
+            # A selected row is painted in the highlight colour, which may be the dot's own
+            # (the running task's blue): there the dot has a ring in the highlighted text's
+            # colour, so it stays visible (item views draw an icon's Selected mode there).
+            ring = QGuiApplication.palette().color(QPalette.ColorRole.HighlightedText)
+            icon.addPixmap(_dot(color, ring), QIcon.Mode.Selected)
             self._icons[state] = icon
         return icon
 
@@ -547,14 +556,18 @@ def _local_time(task: TaskRecord) -> str:
     return when.toString("yyyy-MM-dd HH:mm")
 
 
-def _dot(color: QColor, size: int = 12) -> QIcon:
-    """A filled circle: the status colour beside the status text."""
+def _dot(color: QColor, ring: QColor | None = None, size: int = 12) -> QPixmap:
+    """A filled circle: the status colour beside the status text; with *ring*, inside a
+    disc of that colour (1.5 px around it)."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setPen(Qt.PenStyle.NoPen)
+    if ring is not None:
+        painter.setBrush(ring)
+        painter.drawEllipse(QRectF(0.5, 0.5, size - 1, size - 1))
     painter.setBrush(color)
     painter.drawEllipse(2, 2, size - 4, size - 4)
     painter.end()
-    return QIcon(pixmap)
+    return pixmap
