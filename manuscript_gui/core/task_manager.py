@@ -1043,6 +1043,24 @@ class TaskManager:
         if folders and self._options.fsync:
             await asyncio.to_thread(sync_all, folders)
 
+    async def _flush_whole(self) -> None:
+        """:meth:`_flush`, never cut in half by a cancel (the run's end cancels the ticker).
+
+        The results are taken out of the list before they are written: cut there,
+        they were neither written nor left for the run's final write, and their
+        files (exported, on disk) stayed *waiting*, the run ended unfinished and
+        ran again. A cancel now waits for the write to land or fail (then the
+        results are back in the list for the final write), and only then ends
+        the ticker.
+        """
+        flush = asyncio.ensure_future(self._flush())
+        try:
+            await asyncio.shield(flush)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await flush
+            raise
+
     async def _flush(self) -> None:
         """Persist finished files, after the folders they were renamed into are durable."""
         batch, self._results = self._results, []
@@ -1065,7 +1083,7 @@ class TaskManager:
             if now - last_flush >= self._options.flush_interval:
                 last_flush = now
                 try:
-                    await self._flush()
+                    await self._flush_whole()
                 except Exception as exc:
                     _log.exception("recording results of task %s failed", self._task.id)
                     self.stop(StopReason.UNEXPECTED_ERROR, f"cannot record progress: {exc}")
