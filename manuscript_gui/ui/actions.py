@@ -54,6 +54,10 @@ __all__ = ["TASK_ACTIONS", "TaskActionRunner", "WindowActions", "allowed_for_sel
 
 _log = logging.getLogger(__name__)
 
+#: The most characters of a task name in a suggested file name (60 CJK characters are
+#: 180 bytes in UTF-8, well inside a file name's 255).
+FILE_NAME_PART_LIMIT: Final = 60
+
 #: The task actions in toolbar and menu order.
 TASK_ACTIONS: Final[tuple[Action, ...]] = (
     Action.PAUSE,
@@ -272,8 +276,9 @@ class TaskActionRunner(QObject):
             _log.warning("%s on task %s failed: %s", action.value, task_id, exc)
             if shiboken6.isValid(self):
                 self.failed.emit(
-                    self.tr("Could not write the file: %1").replace(
-                        "%1", texts.display_safe(str(exc))
+                    texts.fill(
+                        self.tr("Could not write the file: %1"),
+                        texts.display_safe(str(exc), texts.DETAIL_LIMIT),
                     )
                 )
             return
@@ -281,9 +286,11 @@ class TaskActionRunner(QObject):
             _log.exception("%s on task %s failed", action.value, task_id)
             if shiboken6.isValid(self):
                 self.failed.emit(
-                    self.tr("“%1” failed: %2")
-                    .replace("%1", texts.action_text(action))
-                    .replace("%2", texts.display_safe(str(exc) or type(exc).__name__))
+                    texts.fill(
+                        self.tr("“%1” failed: %2"),
+                        texts.action_text(action),
+                        texts.display_safe(str(exc) or type(exc).__name__, texts.DETAIL_LIMIT),
+                    )
                 )
             return
         if shiboken6.isValid(self):
@@ -311,15 +318,19 @@ class TaskActionRunner(QObject):
     # -- confirmations -------------------------------------------------------------
 
     def _cancel_question(self, task: TaskRecord) -> str:
-        return self.tr(
-            "Cancel the export “%1”? Files not finished yet are discarded; "
-            "files already exported stay in the folder."
-        ).replace("%1", texts.display_safe(task.name))
+        return texts.fill(
+            self.tr(
+                "Cancel the export “%1”? Files not finished yet are discarded; "
+                "files already exported stay in the folder."
+            ),
+            texts.in_sentence(task.name),
+        )
 
     def _delete_question(self, task: TaskRecord) -> str:
-        return self.tr(
-            "Delete the task “%1” from the list? The exported files stay in the folder."
-        ).replace("%1", texts.display_safe(task.name))
+        return texts.fill(
+            self.tr("Delete the task “%1” from the list? The exported files stay in the folder."),
+            texts.in_sentence(task.name),
+        )
 
     def _confirm(
         self, action: Action, task: TaskRecord, question: str, do_label: str, keep_label: str
@@ -357,8 +368,9 @@ class TaskActionRunner(QObject):
             return
         if not exists:
             self.failed.emit(
-                self.tr("The export folder does not exist (yet): %1").replace(
-                    "%1", texts.display_safe(str(folder))
+                texts.fill(
+                    self.tr("The export folder does not exist (yet): %1"),
+                    texts.in_sentence(str(folder)),
                 )
             )
             return
@@ -373,7 +385,7 @@ class TaskActionRunner(QObject):
         dialog.setNameFilter(self.tr("CSV files (*.csv)"))
         dialog.setDefaultSuffix("csv")
         dialog.setDirectory(task.target_dir)
-        name = self.tr("%1 failures.csv").replace("%1", _file_name_part(task.name))
+        name = texts.fill(self.tr("%1 failures.csv"), _file_name_part(task.name))
         dialog.selectFile(name)
         task_id = task.id
 
@@ -395,13 +407,14 @@ class TaskActionRunner(QObject):
         if not shiboken6.isValid(self):
             return
         self.message.emit(
-            self.tr("%n failed file(s) written to %1", "", count).replace(
-                "%1", texts.display_safe(str(path))
+            texts.fill(
+                self.tr("%n failed file(s) written to %1", "", count), texts.in_sentence(str(path))
             )
         )
 
 
 def _file_name_part(name: str) -> str:
-    """A task name as part of a suggested file name (no separators, no control chars)."""
+    """A task name as part of a suggested file name (no separators, no control chars, at
+    most :data:`FILE_NAME_PART_LIMIT` characters: a file name has 255 bytes at most)."""
     cleaned = "".join("_" if ch in '\\/:*?"<>|' or not ch.isprintable() else ch for ch in name)
-    return cleaned.strip(" .") or "export"
+    return texts.shortened(cleaned.strip(" ."), FILE_NAME_PART_LIMIT).strip(" .") or "export"

@@ -49,7 +49,7 @@ from manuscript_gui.ui.models.file_table import (
     FileTableModel,
     PageSource,
 )
-from manuscript_gui.ui.widgets import JobRunner
+from manuscript_gui.ui.widgets import ElidedLabel, JobRunner
 
 __all__ = ["COUNTS_INTERVAL_MS", "FILTERS", "SEARCH_DEBOUNCE_MS", "DetailPane"]
 
@@ -119,8 +119,8 @@ class DetailPane(QWidget):
             + 1
         )
         top.setContentsMargins(inset, 0, inset, 0)
-        self.title_label = QLabel(self)
-        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
+        # A long task name is elided, never widening the window (whole in the tooltip).
+        self.title_label = ElidedLabel(self, mode=Qt.TextElideMode.ElideMiddle)
         font = self.title_label.font()
         font.setBold(True)
         self.title_label.setFont(font)
@@ -357,7 +357,7 @@ class DetailPane(QWidget):
             self.title_label.setText(self.tr("Task details: select a task above"))
         else:
             self.title_label.setText(
-                self.tr("Task details: %1").replace("%1", texts.display_safe(self._task_name))
+                texts.fill(self.tr("Task details: %1"), texts.display_safe(self._task_name))
             )
 
     def _show_counts(self) -> None:
@@ -365,9 +365,7 @@ class DetailPane(QWidget):
             label = texts.file_filter_text(file_filter)
             count = self._counts.get(file_filter)
             if count is not None:
-                label = (
-                    self.tr("%1 (%2)").replace("%1", label).replace("%2", texts.count_text(count))
-                )
+                label = texts.fill(self.tr("%1 (%2)"), label, texts.count_text(count))
             button.setText(label)
 
     def _page_loaded(self, _count: int) -> None:
@@ -383,8 +381,8 @@ class DetailPane(QWidget):
         if isinstance(exc, ActionError):
             text = texts.action_error_text(exc.code, exc.params)
         else:
-            text = texts.display_safe(str(exc))
-        self._show_message(self.tr("The files could not be read: %1").replace("%1", text))
+            text = texts.display_safe(str(exc), texts.DETAIL_LIMIT)
+        self._show_message(texts.fill(self.tr("The files could not be read: %1"), text))
 
     def _show_message(self, text: str) -> None:
         self.message_label.setText(text)

@@ -109,7 +109,7 @@ from manuscript_gui.ui.models.task_table import (
     SortRole,
     TaskTableModel,
 )
-from manuscript_gui.ui.widgets import JobRunner
+from manuscript_gui.ui.widgets import ElidedLabel, JobRunner
 
 __all__ = ["DEFAULT_SIZE", "LAYOUT_FILENAME", "MainWindow", "task_column_widths"]
 
@@ -136,6 +136,8 @@ _TABLE_PAGE, _PROMPT_PAGE = 0, 1
 
 DEFAULT_SIZE: Final = (1280, 760)
 """The window's size at first start (pixels); later the remembered one."""
+#: The widest the status bar's user, identity, server and queue fields get (pixels).
+STATUS_LABEL_MAX_WIDTH: Final = 320
 
 _COLUMN_WIDTHS: Final[dict[int, int]] = {
     COL_PROGRESS: 140,
@@ -337,11 +339,14 @@ class MainWindow(QMainWindow):
 
     def _setup_status_bar(self) -> None:
         bar = self.statusBar()
-        self.user_label = QLabel(self)
-        self.identity_label = QLabel(self)
-        self.server_label = QLabel(self)
+        # Names from the server are elided past STATUS_LABEL_MAX_WIDTH (whole in the tooltip).
+        self.user_label = ElidedLabel(self, max_width=STATUS_LABEL_MAX_WIDTH)
+        self.identity_label = ElidedLabel(self, max_width=STATUS_LABEL_MAX_WIDTH)
+        self.server_label = ElidedLabel(
+            self, max_width=STATUS_LABEL_MAX_WIDTH, mode=Qt.TextElideMode.ElideMiddle
+        )
         self.speed_label = QLabel(self)
-        self.queue_label = QLabel(self)
+        self.queue_label = ElidedLabel(self, max_width=STATUS_LABEL_MAX_WIDTH)
         for name, label in (
             ("status_user", self.user_label),
             ("status_identity", self.identity_label),
@@ -655,13 +660,13 @@ class MainWindow(QMainWindow):
                 label.setVisible(False)
         else:
             self.user_label.setText(
-                self.tr("User: %1").replace("%1", texts.display_safe(session.user_name))
+                texts.fill(self.tr("User: %1"), texts.display_safe(session.user_name))
             )
             self.identity_label.setText(
-                self.tr("Identity: %1").replace("%1", texts.display_safe(session.identity_label))
+                texts.fill(self.tr("Identity: %1"), texts.display_safe(session.identity_label))
             )
             self.server_label.setText(
-                self.tr("Server: %1").replace("%1", texts.display_safe(session.server_url))
+                texts.fill(self.tr("Server: %1"), texts.display_safe(session.server_url))
             )
             for label in (self.user_label, self.identity_label, self.server_label):
                 label.setVisible(True)

@@ -61,6 +61,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from PySide6 import QtGui
 from PySide6.QtCore import QCoreApplication, QLocale, QObject
 
 from manuscript_gui.core.actions import Action
@@ -80,9 +81,12 @@ from manuscript_gui.services.reads import FileFilter
 
 __all__ = [
     "CONTEXT",
+    "DETAIL_LIMIT",
+    "NAME_LIMIT",
     "NEW_EXPORT",
     "QT_TRANSLATE_NOOP",
     "RUNNING",
+    "TOOLTIP_LIMIT",
     "action_error_text",
     "action_text",
     "count_text",
@@ -91,10 +95,14 @@ __all__ = [
     "file_error_text",
     "file_filter_text",
     "file_status_text",
+    "fill",
+    "in_sentence",
     "listing_text",
+    "plain_tooltip",
     "queue_holder_text",
     "queue_state_text",
     "session_change_text",
+    "shortened",
     "size_text",
     "speed_text",
     "stop_reason_short_text",
@@ -268,16 +276,71 @@ def _escaped(char: str) -> str:
     return f"\\U{code:08x}"
 
 
-def display_safe(text: str) -> str:
+def display_safe(text: str, limit: int | None = None) -> str:
     """*text* (a name, path or detail from the server) with every control, format,
     line/paragraph separator and lone-surrogate character shown as an escape
     (``\\u202e``); everything else, CJK included, as it is. Plain text: callers
-    still show it in plain-text widgets, never as rich text."""
-    if text.isprintable():
+    still show it in plain-text widgets, never as rich text.
+
+    *limit* (characters): text placed inside a sentence is at most this long,
+    its middle replaced by ``…`` (:func:`shortened`): a 10,000-character name
+    from the server must not stretch a message, a confirmation or the window
+    beyond the screen. ``None``: whole (a table cell elides it itself).
+    """
+    safe = text
+    if not text.isprintable():
+        safe = "".join(
+            _escaped(c) if unicodedata.category(c) in _UNSAFE_CATEGORIES else c for c in text
+        )
+    return safe if limit is None else shortened(safe, limit)
+
+
+#: The most characters of a name from the server (a task, project, folder or user
+#: name, a path) inside a sentence: a message, a confirmation, a title.
+NAME_LIMIT: Final = 120
+#: The most characters of a detail from the server (an error text) inside a sentence.
+DETAIL_LIMIT: Final = 300
+#: The most characters a tooltip shows (it shows what a cell had to elide).
+TOOLTIP_LIMIT: Final = 1000
+
+
+def shortened(text: str, limit: int) -> str:
+    """*text* when it has at most *limit* characters (``limit >= 3``); else its first
+    and last characters around ``"…"``, *limit* characters in all (the start and the
+    end tell names and paths apart)."""
+    if len(text) <= limit:
         return text
-    return "".join(
-        _escaped(c) if unicodedata.category(c) in _UNSAFE_CATEGORIES else c for c in text
-    )
+    keep = max(limit, 3) - 1
+    head = (keep + 1) // 2
+    return text[:head] + "…" + text[len(text) - (keep - head) :]
+
+
+def in_sentence(text: str) -> str:
+    """A name or path from the server to place inside a sentence: escaped
+    (:func:`display_safe`) and at most :data:`NAME_LIMIT` characters."""
+    return display_safe(text, NAME_LIMIT)
+
+
+def plain_tooltip(text: str) -> str:
+    """*text* (already translated or escaped) as a tooltip that shows it literally.
+
+    Qt shows a tooltip as rich text whenever the string looks like HTML
+    (``Qt::mightBeRichText``): a name such as ``<img src=...>`` from the server
+    would be rendered. The result is *text* as escaped HTML (``<br>`` for new
+    lines, words still wrap), at most :data:`TOOLTIP_LIMIT` characters; ``""``
+    stays ``""`` (no tooltip).
+    """
+    if not text:
+        return ""
+    plain = shortened(text, TOOLTIP_LIMIT)
+    return QtGui.Qt.convertFromPlainText(plain, QtGui.Qt.WhiteSpaceMode.WhiteSpaceNormal)
+
+
+def fill(template: str, *values: str) -> str:
+    """*template* (translated) with ``%1``, ``%2``, ... replaced by *values* in one pass:
+    a value that holds ``%2`` (a name from the server) stays as it is, where chained
+    ``str.replace`` calls would put the second value inside the first."""
+    return _fill(template, values)
 
 
 # ------------------------------------------------------------------ statuses
@@ -489,7 +552,7 @@ def _text(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip().rstrip(".").strip()
-    return display_safe(text) if text else None
+    return display_safe(text, DETAIL_LIMIT) if text else None
 
 
 def _action_name(value: object) -> str | None:
@@ -880,7 +943,7 @@ def session_change_text(change: str, session: SessionInfo | None = None) -> str:
     *session* is the session afterwards (``SessionChanged.session``)."""
     who = None
     if session is not None:
-        who = (display_safe(session.user_name), display_safe(session.identity_label))
+        who = (in_sentence(session.user_name), in_sentence(session.identity_label))
     if change == SessionChange.SIGNED_IN and who:
         return _fill(_tr(QT_TRANSLATE_NOOP("Texts", "Signed in as %1 (%2)")), who)
     if change == SessionChange.SWITCHED and who:

@@ -2,6 +2,8 @@
 
 - :class:`InlineMessage`: the line in a dialog that says what is wrong with the
   input (or what is going on), instead of a message box.
+- :class:`ElidedLabel`: one line of plain text that never widens its window:
+  shown elided (``…``) when it does not fit, whole in its tooltip.
 - :class:`BusyBar`: an indeterminate progress bar shown while a dialog waits.
 - :class:`JobRunner`: the dialog's background coroutines, strongly referenced,
   cancellable as a group, their unexpected failures logged (and handed to
@@ -19,10 +21,13 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QWidget
 
-__all__ = ["BusyBar", "InlineMessage", "JobRunner", "MessageKind"]
+from manuscript_gui.ui import texts
+
+__all__ = ["BusyBar", "ElidedLabel", "InlineMessage", "JobRunner", "MessageKind"]
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,6 +80,85 @@ class InlineMessage(QLabel):
         self.setStyleSheet("color: #c62828;" if kind is MessageKind.ERROR else "")
         self.setAccessibleDescription(text)
         self.show()
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text (names from the server inside) that takes the room it is
+    given and never more: drawn elided with ``…`` when it does not fit, the whole text
+    then in its tooltip (:func:`texts.plain_tooltip`).
+
+    A plain ``QLabel`` asks for its whole text's width as its minimum: a 10,000-character
+    task name in the detail pane's title or a long user name in the status bar would
+    make the window tens of thousands of pixels wide. ``text()`` stays the whole text.
+
+    Args:
+        max_width: the widest it asks to be (pixels; its ``sizeHint``), ``None``: its text's.
+        mode: where the ellipsis goes.
+    """
+
+    #: The narrowest it gets, in average character widths.
+    MIN_CHARS = 6
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        max_width: int | None = None,
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+    ) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(False)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self._max_width = max_width
+        self._mode = mode
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._update_tooltip()
+        self.updateGeometry()
+
+    def clear(self) -> None:
+        self.setText("")
+
+    def elided(self) -> bool:
+        """Whether the text is shown shortened at the current width."""
+        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+
+    def shown_text(self) -> str:
+        """The text as drawn at the current width."""
+        return self.fontMetrics().elidedText(self.text(), self._mode, self.contentsRect().width())
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        margins = self.contentsMargins()
+        chars = self.fontMetrics().averageCharWidth() * self.MIN_CHARS
+        return QSize(min(hint.width(), chars + margins.left() + margins.right()), hint.height())
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        if self._max_width is None:
+            return hint
+        return QSize(min(hint.width(), self._max_width), hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._update_tooltip()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            int(self.alignment()),
+            self.palette(),
+            self.isEnabled(),
+            self.shown_text(),
+            self.foregroundRole(),
+        )
+
+    def _update_tooltip(self) -> None:
+        self.setToolTip(texts.plain_tooltip(self.text()) if self.elided() else "")
 
 
 class BusyBar(QProgressBar):

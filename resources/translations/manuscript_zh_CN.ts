@@ -82,6 +82,7 @@
     <name>LoginDialog</name>
     <message>
         <source>Switch user</source>
+        <extracomment>:func:`url_problem`&apos;s answer for an address with a user name or password in it.</extracomment>
         <translation>切换用户</translation>
     </message>
     <message>
@@ -123,6 +124,10 @@
     <message>
         <source>Enter the server address.</source>
         <translation>请输入服务器地址。</translation>
+    </message>
+    <message>
+        <source>Leave the user name and password out of the server address: enter the address alone, your user name and password below.</source>
+        <translation>服务器地址中请勿包含用户名和密码：地址栏只填服务器地址，用户名和密码请填在下方。</translation>
     </message>
     <message>
         <source>Enter your user name.</source>
@@ -221,6 +226,7 @@
     <name>MainWindow</name>
     <message>
         <source>Working-paper batch export</source>
+        <extracomment>The widest the status bar&apos;s user, identity, server and queue fields get (pixels).</extracomment>
         <translation>底稿批量导出</translation>
     </message>
     <message>
@@ -684,6 +690,7 @@
     </message>
     <message>
         <source>Initializing</source>
+        <extracomment>The most characters of a name from the server (a task, project, folder or user name, a path) inside a sentence: a message, a confirmation, a title. The most characters of a detail from the server (an error text) inside a sentence. The most characters a tooltip shows (it shows what a cell had to elide).</extracomment>
         <translation>初始化中</translation>
     </message>
     <message>
@@ -1186,7 +1193,7 @@
     <name>WindowActions</name>
     <message>
         <source>Switch user…</source>
-        <extracomment>The task actions in toolbar and menu order.</extracomment>
+        <extracomment>The most characters of a task name in a suggested file name (60 CJK characters are 180 bytes in UTF-8, well inside a file name&apos;s 255). The task actions in toolbar and menu order.</extracomment>
         <translation>切换用户…</translation>
     </message>
     <message>

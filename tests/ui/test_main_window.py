@@ -780,9 +780,8 @@ def test_the_status_column_fits_every_status_and_keeps_server_text_in_the_toolti
         assert view.sizeHintForColumn(COL_STATUS) <= width, (language, text, width)
         assert "401" not in text
         tooltip = cell.data(Qt.ItemDataRole.ToolTipRole)
-        assert tooltip == texts.task_status_text(record, record.id == 1, full=True) or (
-            record.status is TaskStatus.INITIALIZING
-        )
+        full = texts.task_status_text(record, record.id == 1, full=True)
+        assert tooltip == texts.plain_tooltip(full) or (record.status is TaskStatus.INITIALIZING)
         if record.reason in (StopReason.LOGIN_EXPIRED, StopReason.SERVER_UNREACHABLE):
             assert "401 unauthorized" in tooltip
     # The whole table fits the window: no column pushed out of sight.

@@ -226,7 +226,8 @@ def test_status_column_shows_the_status_and_its_reason(
     shown = text(model, 0, tt.COL_STATUS)
     tooltip = model.data(model.index(0, tt.COL_STATUS), Qt.ItemDataRole.ToolTipRole)
     assert shown == texts.task_status_text(record, running)
-    assert tooltip == texts.task_status_text(record, running, full=True)
+    # The sentence escaped as rich text: server text in it is never rendered (review UX).
+    assert tooltip == texts.plain_tooltip(texts.task_status_text(record, running, full=True))
     # The cell is one of the texts its column is sized for; no server text in it.
     variants = texts.task_status_variants(record.failed, running=running)
     assert shown in variants + texts.task_status_variants(record.failed)

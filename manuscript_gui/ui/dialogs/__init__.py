@@ -31,7 +31,7 @@ from PySide6.QtCore import QCoreApplication
 from manuscript_gui.config import Settings, app_paths, load_settings, save_settings
 from manuscript_gui.ui import texts
 
-__all__ = ["TargetProblem", "check_target", "target_problem_text", "update_settings"]
+__all__ = ["TargetProblem", "check_target", "target_problem_text", "typed_path", "update_settings"]
 
 
 def update_settings(base: Settings, path: Path | None = None, **changes: object) -> Settings:
@@ -63,6 +63,18 @@ def update_settings(base: Settings, path: Path | None = None, **changes: object)
     updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
     save_settings(updated, path)
     return updated
+
+
+def typed_path(text: str) -> str:
+    """A folder or file path as the user typed or pasted it, made usable: surrounding
+    white space dropped, a leading ``~`` expanded to the home folder (``~/底稿``, as a
+    shell would), an absolute path normalised (``/a/./b/../c`` -> ``/a/c``). A relative
+    path is returned as it is (the dialogs refuse it: the app's working folder is not
+    the user's)."""
+    path = text.strip()
+    if path.startswith("~"):
+        path = os.path.expanduser(path)
+    return os.path.normpath(path) if os.path.isabs(path) else path
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,19 +131,22 @@ def _check_target(target: Path) -> TargetProblem | None:
 
 def target_problem_text(problem: TargetProblem) -> str:
     """The inline message for *problem*, in the user's language (context ``ExportFolder``)."""
-    path = texts.display_safe(problem.path)
+    path = texts.in_sentence(problem.path)
     if problem.kind == "is_file":
-        return QCoreApplication.translate("ExportFolder", "%1 is a file, not a folder.").replace(
-            "%1", path
+        return texts.fill(
+            QCoreApplication.translate("ExportFolder", "%1 is a file, not a folder."), path
         )
     if problem.kind == "parent_is_file":
-        return QCoreApplication.translate(
-            "ExportFolder", "The folder cannot be created: %1 is a file."
-        ).replace("%1", path)
-    return (
+        return texts.fill(
+            QCoreApplication.translate(
+                "ExportFolder", "The folder cannot be created: %1 is a file."
+            ),
+            path,
+        )
+    return texts.fill(
         QCoreApplication.translate(
             "ExportFolder", "You cannot write to %1. Choose another folder.\n(%2)"
-        )
-        .replace("%1", path)
-        .replace("%2", texts.display_safe(problem.detail))
+        ),
+        path,
+        texts.display_safe(problem.detail, texts.DETAIL_LIMIT),
     )

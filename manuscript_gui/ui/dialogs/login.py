@@ -33,9 +33,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Final
+from urllib.parse import urlsplit, urlunsplit
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -66,9 +67,12 @@ from manuscript_gui.services.exports import ExportService
 from manuscript_gui.services.session import StorageError
 from manuscript_gui.ui import texts
 from manuscript_gui.ui.dialogs import update_settings
-from manuscript_gui.ui.widgets import BusyBar, InlineMessage, JobRunner
+from manuscript_gui.ui.widgets import BusyBar, ElidedLabel, InlineMessage, JobRunner
 
-__all__ = ["LoginDialog", "url_problem"]
+__all__ = ["CREDENTIALS_IN_URL", "LoginDialog", "url_problem", "without_credentials"]
+
+#: :func:`url_problem`'s answer for an address with a user name or password in it.
+CREDENTIALS_IN_URL: Final = "has a user name or password"
 
 _log = logging.getLogger(__name__)
 
@@ -95,7 +99,16 @@ def url_problem(text: str) -> str | None:
         return "no host"
     if parts.query or parts.fragment:
         return "has a query or fragment"
+    if "@" in parts.netloc:
+        # https://user:pw@host: the password would be remembered with the address.
+        return CREDENTIALS_IN_URL
     return None
+
+
+def without_credentials(url: str) -> str:
+    """*url* without the ``user:password@`` in front of its host (``urlsplit`` rules)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 class LoginDialog(QDialog):
@@ -156,13 +169,14 @@ class LoginDialog(QDialog):
         self.reason_label = InlineMessage(self)
         if reason:
             self.reason_label.show_info(reason)
-        self.current_label = QLabel(self)
-        self.current_label.setWordWrap(True)
+        self.current_label = ElidedLabel(self, mode=Qt.TextElideMode.ElideMiddle)
         if self._current is not None:
             self.current_label.setText(
-                self.tr("Signed in now: %1 · %2")
-                .replace("%1", texts.display_safe(self._current.user_name))
-                .replace("%2", texts.display_safe(self._current.identity_label))
+                texts.fill(
+                    self.tr("Signed in now: %1 · %2"),
+                    texts.display_safe(self._current.user_name),
+                    texts.display_safe(self._current.identity_label),
+                )
             )
         else:
             self.current_label.hide()
@@ -294,7 +308,17 @@ class LoginDialog(QDialog):
         refusal: tuple[QLineEdit, str] | None = None
         if not server:
             refusal = (self.server_edit, self.tr("Enter the server address."))
-        elif (problem := url_problem(server)) is not None:
+        elif (problem := url_problem(server)) == CREDENTIALS_IN_URL:
+            # Never logged nor kept: the field keeps the address without them.
+            self.server_edit.setText(without_credentials(server))
+            refusal = (
+                self.server_edit,
+                self.tr(
+                    "Leave the user name and password out of the server address: "
+                    "enter the address alone, your user name and password below."
+                ),
+            )
+        elif problem is not None:
             _log.info("server URL %r refused: %s", server, problem)
             refusal = (self.server_edit, self._malformed_url_text())
         elif not user:
@@ -416,69 +440,84 @@ class LoginDialog(QDialog):
         self.message.show_error(self._error_text(exc, server))
 
     def _unknown_identity_text(self, user: str, user_type: str) -> str:
-        return (
-            self.tr("User %1 has no identity “%2”. Choose one of the user's identities.")
-            .replace("%1", texts.display_safe(user))
-            .replace("%2", texts.display_safe(user_type))
+        return texts.fill(
+            self.tr("User %1 has no identity “%2”. Choose one of the user's identities."),
+            texts.in_sentence(user),
+            texts.in_sentence(user_type),
         )
 
     def _error_text(self, exc: Exception, server: str) -> str:
         """What went wrong, for everything but a refused password or identity."""
-        detail = texts.display_safe(str(exc))
-        host = texts.display_safe(urlsplit(server).netloc)
+        detail = texts.display_safe(str(exc), texts.DETAIL_LIMIT)
+        host = texts.in_sentence(urlsplit(server).netloc)
         if isinstance(exc, CertificateError):
-            return self.tr(
-                "The server's certificate could not be verified, so the connection was "
-                "not trusted. If your firm uses its own certificate authority, choose its "
-                "CA file in the settings.\n(%1)"
-            ).replace("%1", detail)
+            return texts.fill(
+                self.tr(
+                    "The server's certificate could not be verified, so the connection was "
+                    "not trusted. If your firm uses its own certificate authority, choose its "
+                    "CA file in the settings.\n(%1)"
+                ),
+                detail,
+            )
         if isinstance(exc, TLSError):
-            return (
+            return texts.fill(
                 self.tr(
                     "The secure connection (TLS) to %1 failed: the server's certificate could "
                     "not be verified or the server does not speak TLS.\n(%2)"
-                )
-                .replace("%1", host)
-                .replace("%2", detail)
+                ),
+                host,
+                detail,
             )
         if isinstance(exc, ConnectError):
-            return (
-                self.tr("Cannot reach the server %1. Check the address and the network.\n(%2)")
-                .replace("%1", host)
-                .replace("%2", detail)
+            return texts.fill(
+                self.tr("Cannot reach the server %1. Check the address and the network.\n(%2)"),
+                host,
+                detail,
             )
         if isinstance(exc, NetworkError):
-            return self.tr(
-                "The connection to the server was interrupted or timed out. Try again.\n(%1)"
-            ).replace("%1", detail)
+            return texts.fill(
+                self.tr(
+                    "The connection to the server was interrupted or timed out. Try again.\n(%1)"
+                ),
+                detail,
+            )
         if isinstance(exc, ServerError):
-            return self.tr(
-                "The server is temporarily unavailable (HTTP %1). Try again later."
-            ).replace("%1", str(exc.status))
+            return texts.fill(
+                self.tr("The server is temporarily unavailable (HTTP %1). Try again later."),
+                str(exc.status),
+            )
         if isinstance(exc, HTTPError):
-            return (
-                self.tr("The server refused the sign-in (HTTP %1). Check the server address.\n(%2)")
-                .replace("%1", str(exc.status))
-                .replace("%2", detail)
+            return texts.fill(
+                self.tr(
+                    "The server refused the sign-in (HTTP %1). Check the server address.\n(%2)"
+                ),
+                str(exc.status),
+                detail,
             )
         if isinstance(exc, ProtocolError):
-            return self.tr(
-                "The server's answer was not understood; the address may not be a "
-                "working-paper server.\n(%1)"
-            ).replace("%1", detail)
+            return texts.fill(
+                self.tr(
+                    "The server's answer was not understood; the address may not be a "
+                    "working-paper server.\n(%1)"
+                ),
+                detail,
+            )
         if isinstance(exc, ApiError):
-            return self.tr("The sign-in failed.\n(%1)").replace("%1", detail)
+            return texts.fill(self.tr("The sign-in failed.\n(%1)"), detail)
         if isinstance(exc, StorageError):
-            return self.tr("The task database on this computer cannot be opened.\n(%1)").replace(
-                "%1", detail
+            return texts.fill(
+                self.tr("The task database on this computer cannot be opened.\n(%1)"), detail
             )
         if isinstance(exc, ValueError):
             # The client refused its settings: the URL, or the CA file in the settings.
             if self._service.settings.ca_bundle:
-                return self.tr(
-                    "The CA file in the settings cannot be used, or the server address is "
-                    "not valid.\n(%1)"
-                ).replace("%1", detail)
+                return texts.fill(
+                    self.tr(
+                        "The CA file in the settings cannot be used, or the server address is "
+                        "not valid.\n(%1)"
+                    ),
+                    detail,
+                )
             return self._malformed_url_text()
         _log.error("unexpected sign-in failure", exc_info=exc)
-        return self.tr("The sign-in failed unexpectedly.\n(%1)").replace("%1", detail)
+        return texts.fill(self.tr("The sign-in failed unexpectedly.\n(%1)"), detail)

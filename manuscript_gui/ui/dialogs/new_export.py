@@ -83,7 +83,12 @@ from manuscript_gui.services.exports import (
 )
 from manuscript_gui.services.reads import FolderEntry, Project
 from manuscript_gui.ui import texts
-from manuscript_gui.ui.dialogs import TargetProblem, check_target, target_problem_text
+from manuscript_gui.ui.dialogs import (
+    TargetProblem,
+    check_target,
+    target_problem_text,
+    typed_path,
+)
 from manuscript_gui.ui.widgets import BusyBar, InlineMessage, JobRunner
 
 __all__ = [
@@ -157,6 +162,8 @@ class _Node(QTreeWidgetItem):
         self.placeholder: QTreeWidgetItem | None = None
         name = project.name if folder is None else folder.name
         self.setText(0, texts.display_safe(name))
+        # Escaped rich text: Qt would render a name that looks like HTML (plain_tooltip).
+        self.setToolTip(0, texts.plain_tooltip(self.text(0)))
         self.setFlags(
             Qt.ItemFlag.ItemIsEnabled
             | Qt.ItemFlag.ItemIsSelectable
@@ -355,9 +362,7 @@ class NewExportDialog(QDialog):
         except Exception as exc:  # every failure is said inline
             _log.info("listing the projects failed: %r", exc)
             self.message.show_error(
-                self.tr("The projects could not be loaded: %1").replace(
-                    "%1", self._failure_text(exc)
-                )
+                texts.fill(self.tr("The projects could not be loaded: %1"), self._failure_text(exc))
             )
             self.reload_button.show()
             return
@@ -368,7 +373,7 @@ class NewExportDialog(QDialog):
                 node = _Node(self.tree, project)
                 details = texts.display_safe(project_details(project))
                 node.setText(1, details)
-                node.setToolTip(1, details)
+                node.setToolTip(1, texts.plain_tooltip(details))
         finally:
             self._updating = False
         self._fit_details_column()
@@ -427,10 +432,10 @@ class NewExportDialog(QDialog):
         except Exception as exc:  # every failure is said inline
             node.loading = False
             _log.info("listing folder %s of %s failed: %r", node.folder_id, node.project.id, exc)
-            text = (
-                self.tr("The folder %1 could not be loaded: %2")
-                .replace("%1", node.text(0))
-                .replace("%2", self._failure_text(exc))
+            text = texts.fill(
+                self.tr("The folder %1 could not be loaded: %2"),
+                texts.in_sentence(node.project.name if node.folder is None else node.folder.name),
+                self._failure_text(exc),
             )
             self._updating = True
             try:
@@ -458,7 +463,7 @@ class NewExportDialog(QDialog):
             if node.own_files:
                 here = self.tr("%n file(s) here", "", node.own_files)
                 node.setText(1, here)
-                node.setToolTip(1, here)
+                node.setToolTip(1, texts.plain_tooltip(here))
             node.setChildIndicatorPolicy(
                 QTreeWidgetItem.ChildIndicatorPolicy.DontShowIndicatorWhenChildless
             )
@@ -471,11 +476,11 @@ class NewExportDialog(QDialog):
         if isinstance(exc, ServerCallFailed) and exc.reason is not None:
             return texts.stop_reason_text(exc.reason.value, {"error": str(exc.error)})
         if isinstance(exc, ServerCallFailed):
-            return texts.display_safe(str(exc.error))
+            return texts.display_safe(str(exc.error), texts.DETAIL_LIMIT)
         if isinstance(exc, ApiError):
-            return texts.display_safe(str(exc))
+            return texts.display_safe(str(exc), texts.DETAIL_LIMIT)
         _log.error("unexpected failure while browsing", exc_info=exc)
-        return texts.display_safe(str(exc) or type(exc).__name__)
+        return texts.display_safe(str(exc) or type(exc).__name__, texts.DETAIL_LIMIT)
 
     # -- check boxes ------------------------------------------------------------------
 
@@ -530,7 +535,7 @@ class NewExportDialog(QDialog):
     def _update_free_space(self) -> None:
         if self._free_job is not None:
             self._free_job.cancel()
-        text = self.target_edit.text().strip()
+        text = typed_path(self.target_edit.text())
         if not text or not os.path.isabs(text):
             self.free_label.setText("")
             return
@@ -543,7 +548,7 @@ class NewExportDialog(QDialog):
             _log.info("free space of %s unknown: %s", target, exc)
             self.free_label.setText(self.tr("Free space: unknown"))
             return
-        self.free_label.setText(self.tr("Free space: %1").replace("%1", texts.size_text(free)))
+        self.free_label.setText(texts.fill(self.tr("Free space: %1"), texts.size_text(free)))
 
     def _browse(self) -> None:
         if self._file_dialog is not None:
@@ -552,7 +557,7 @@ class NewExportDialog(QDialog):
         self._file_dialog = dialog
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
-        start = Path(self.target_edit.text().strip())
+        start = Path(typed_path(self.target_edit.text()))
         if start.is_absolute():
             while not start.is_dir() and start.parent != start:
                 start = start.parent
@@ -567,7 +572,7 @@ class NewExportDialog(QDialog):
         if self._submits.busy or self._creating:
             return
         items = self.selection()
-        target = self.target_edit.text().strip()
+        target = typed_path(self.target_edit.text())
         self._nothing_selected_shown = False
         if not items:
             self._nothing_selected_shown = True
@@ -580,7 +585,7 @@ class NewExportDialog(QDialog):
             example = "D:\\底稿导出" if os.name == "nt" else "/home/me/底稿导出"
             self._refuse(
                 self.target_edit,
-                self.tr("The export folder must be a full path, e.g. %1.").replace("%1", example),
+                texts.fill(self.tr("The export folder must be a full path, e.g. %1."), example),
             )
             return
         name = self.name_edit.text().strip() or None
@@ -610,8 +615,9 @@ class NewExportDialog(QDialog):
             self.cancel_button.setEnabled(True)
             _log.error("creating the export failed", exc_info=exc)
             self.message.show_error(
-                self.tr("The export could not be created.\n(%1)").replace(
-                    "%1", texts.display_safe(str(exc))
+                texts.fill(
+                    self.tr("The export could not be created.\n(%1)"),
+                    texts.display_safe(str(exc), texts.DETAIL_LIMIT),
                 )
             )
             return

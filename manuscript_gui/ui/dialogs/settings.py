@@ -53,7 +53,7 @@ from PySide6.QtWidgets import (
 
 from manuscript_gui.config import Settings
 from manuscript_gui.ui import texts
-from manuscript_gui.ui.dialogs import check_target, target_problem_text, update_settings
+from manuscript_gui.ui.dialogs import check_target, target_problem_text, typed_path, update_settings
 from manuscript_gui.ui.widgets import BusyBar, InlineMessage, JobRunner
 
 __all__ = ["KIB", "MIB", "CaBundleProblem", "SettingsDialog", "check_ca_bundle"]
@@ -273,7 +273,7 @@ class SettingsDialog(QDialog):
         dialog = self._new_file_dialog(self.tr("Default export folder"))
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
-        start = self.export_dir_edit.text().strip()
+        start = typed_path(self.export_dir_edit.text())
         if start and os.path.isabs(start):
             dialog.setDirectory(start)
         dialog.fileSelected.connect(self.export_dir_edit.setText)
@@ -309,12 +309,13 @@ class SettingsDialog(QDialog):
         """OK: check the input, check the CA file off the loop, save, emit, close."""
         if self.busy:
             return
-        export_dir = self.export_dir_edit.text().strip()
-        ca_bundle = self.ca_edit.text().strip()
+        export_dir = typed_path(self.export_dir_edit.text())
+        ca_bundle = typed_path(self.ca_edit.text())
         if export_dir and not os.path.isabs(export_dir):
             self.message.show_error(
-                self.tr("The default export folder must be a full path, e.g. %1.").replace(
-                    "%1", self._absolute_example()
+                texts.fill(
+                    self.tr("The default export folder must be a full path, e.g. %1."),
+                    self._absolute_example(),
                 )
             )
             self.export_dir_edit.setFocus()
@@ -358,8 +359,9 @@ class SettingsDialog(QDialog):
         except (OSError, ValueError) as exc:
             _log.warning("saving the settings failed: %s", exc)
             self.message.show_error(
-                self.tr("The settings could not be saved.\n(%1)").replace(
-                    "%1", texts.display_safe(str(exc))
+                texts.fill(
+                    self.tr("The settings could not be saved.\n(%1)"),
+                    texts.display_safe(str(exc), texts.DETAIL_LIMIT),
                 )
             )
             return
@@ -368,15 +370,15 @@ class SettingsDialog(QDialog):
         self.accept()
 
     def _ca_problem_text(self, path: str, problem: CaBundleProblem) -> str:
-        name = texts.display_safe(path)
+        name = texts.in_sentence(path)
         if problem.kind == "missing":
-            return self.tr("The CA file %1 does not exist.").replace("%1", name)
+            return texts.fill(self.tr("The CA file %1 does not exist."), name)
         if problem.kind == "not_a_file":
-            return self.tr("%1 is not a file. Choose the CA file itself (PEM).").replace("%1", name)
-        return (
-            self.tr("The CA file %1 holds no certificate that can be loaded (PEM expected).\n(%2)")
-            .replace("%1", name)
-            .replace("%2", texts.display_safe(problem.detail))
+            return texts.fill(self.tr("%1 is not a file. Choose the CA file itself (PEM)."), name)
+        return texts.fill(
+            self.tr("The CA file %1 holds no certificate that can be loaded (PEM expected).\n(%2)"),
+            name,
+            texts.display_safe(problem.detail, texts.DETAIL_LIMIT),
         )
 
     def reject(self) -> None:

@@ -337,10 +337,9 @@ class FileTableModel(FlatTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._cell_text(record, col)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if col == COL_PATH:
-                return self._cell_text(record, COL_PATH)
-            if col in (COL_STATUS, COL_REASON):
-                return self._cell_text(record, col) or None
+            # Escaped rich text: Qt would render a path that looks like HTML (plain_tooltip).
+            if col in (COL_PATH, COL_STATUS, COL_REASON):
+                return texts.plain_tooltip(self._cell_text(record, col)) or None
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return self.alignment(col)

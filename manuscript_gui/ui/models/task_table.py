@@ -465,10 +465,12 @@ class TaskTableModel(FlatTableModel):
         return _fill(joined, status, texts.listing_text(listing.found))
 
     def _tooltip(self, task: TaskRecord, col: int) -> str | None:
+        # Escaped rich text: Qt would render a name that looks like HTML (plain_tooltip).
         if col == COL_NAME:
-            return f"{texts.display_safe(task.name)}\n{texts.display_safe(task.target_dir)}"
+            name, folder = texts.display_safe(task.name), texts.display_safe(task.target_dir)
+            return texts.plain_tooltip(f"{name}\n{folder}")
         if col == COL_STATUS:
-            return self._status_text(task, full=True)
+            return texts.plain_tooltip(self._status_text(task, full=True))
         return None
 
     def _state(self, task: TaskRecord) -> str:
