@@ -237,7 +237,9 @@ class ExportService:
     async def _wait_for_queue(self, ctx: UserContext) -> None:
         """Try the lock again every :attr:`ServiceOptions.lock_poll_s` until it is ours,
         then run the queue as a sign-in does. Ends with the session."""
-        seen = {task.id: task for task in await ctx.db.run(ExportStore.list_tasks)}
+        seen: dict[int, TaskRecord] = {}
+        with contextlib.suppress(Exception):  # unread: the first poll announces every task
+            seen = {task.id: task for task in await ctx.db.run(ExportStore.list_tasks)}
         try:
             while self.scheduler.user is ctx:
                 await asyncio.sleep(self.options.lock_poll_s)
@@ -245,8 +247,11 @@ class ExportService:
                     return
                 taken = self._take_queue(ctx)
                 # The other process changes the rows: show its progress (and its last
-                # words before this one runs the queue).
-                seen = await self._announce_changes(ctx, seen)
+                # words before this one runs the queue). A failed read only delays that.
+                try:
+                    seen = await self._announce_changes(ctx, seen)
+                except Exception:
+                    _log.exception("reading the task list another process changes")
                 if taken:
                     self.scheduler.release()
                     await self._recover(ctx)

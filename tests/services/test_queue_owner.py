@@ -168,3 +168,30 @@ async def test_a_window_waits_for_a_command_line_and_runs_when_it_is_killed(
         await asyncio.to_thread(holder.wait, 60)
         if holder.stdout is not None:
             holder.stdout.close()
+
+
+async def test_a_failing_read_while_waiting_never_stops_the_take_over(
+    small: ServerHandle, tmp_path: Path
+) -> None:
+    async with signed_in(small.base_url, options=WINDOW) as first:
+        second = ExportService(Settings(concurrency=2), paths=app_paths(), options=WINDOW)
+        calls = 0
+
+        async def broken(*args: object) -> dict[int, TaskRecord]:
+            nonlocal calls
+            calls += 1
+            raise OSError("disk I/O error")
+
+        second._announce_changes = broken  # type: ignore[method-assign]
+        await second.login(small.base_url, "demo", "demo")
+        try:
+            assert second.queue_owner is not None
+            await until(lambda: calls >= 2)
+            await first.logout()
+            await until(lambda: second.queue_owner is None)
+            item = await project(second, "prj-1")
+            task = await second.create_export([item], tmp_path / "out")
+            done = await wait_task(second, task.id, lambda t: t.status is TaskStatus.COMPLETED)
+            assert done.succeeded == done.total_files
+        finally:
+            await second.close()
