@@ -136,7 +136,18 @@ class ReferenceServer:
         """Close the listener and connections, then the store (idempotent)."""
         if self._runner is not None:
             runner, self._runner = self._runner, None
+            server = runner.server
+            transports = (
+                []
+                if server is None
+                else [h.transport for h in server.connections if h.transport is not None]
+            )
             await runner.cleanup()
+            # A connection with bytes its client never read (a download paused or
+            # abandoned mid-body) only *starts* closing: its socket would outlive the
+            # loop and be found unclosed later. Drop what is left.
+            for transport in transports:
+                transport.abort()
         if self._store is not None:
             store, self._store = self._store, None
             store.close()

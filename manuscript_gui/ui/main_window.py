@@ -630,7 +630,11 @@ class MainWindow(QMainWindow):
     def _session_changed(self, event: SessionChanged) -> None:
         # Task events held back during a reload belong to the session that just ended.
         self._pending.clear()
-        self._session = event.session
+        previous, self._session = self._session, event.session
+        if self.new_export_dialog is not None and _account(event.session) != _account(previous):
+            # Its projects and folders are another account's (or nobody's now): creating
+            # from them would put that selection into this identity's queue.
+            self.new_export_dialog.reject()
         self._show_session(event.session)
         if event.session is None:
             self._clear_tasks()
@@ -898,6 +902,11 @@ def _column_samples() -> dict[int, str]:
         COL_TIME_LEFT: texts.duration_text(59 * 60 + 59),
         COL_CREATED: "2000-00-00 00:00",
     }
+
+
+def _account(session: SessionInfo | None) -> tuple[str, str, str] | None:
+    """Whose projects a session sees: its server, user and identity (``None``: nobody)."""
+    return None if session is None else (session.server_url, session.user_id, session.user_type)
 
 
 def _format_widths(widths: dict[int, int]) -> str:

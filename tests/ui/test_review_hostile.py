@@ -28,7 +28,7 @@ from pytestqt.qtbot import QtBot
 
 from manuscript_gui.config import Settings, app_paths, load_settings
 from manuscript_gui.core.actions import Action
-from manuscript_gui.domain import TaskRecord
+from manuscript_gui.domain import IdentityChoice, TaskRecord
 from manuscript_gui.reference_server import ServerHandle
 from manuscript_gui.services.exports import ExportService, SelectionItem, ServiceOptions
 from manuscript_gui.ui import texts
@@ -350,3 +350,26 @@ def test_url_problem_refuses_credentials_and_keeps_ipv6_and_paths() -> None:
     assert (
         without_credentials("https://u:p@wp.example.com:8443/x") == "https://wp.example.com:8443/x"
     )
+
+
+def test_a_huge_identity_name_does_not_widen_the_sign_in_dialog(
+    qtbot: QtBot, service: ExportService, tmp_path: Path
+) -> None:
+    dialog = LoginDialog(service, Settings(), settings_file=tmp_path / "settings.json")
+    qtbot.addWidget(dialog)
+    dialog.open()
+    before = dialog.sizeHint().width()
+    # As offered after the password check (the server names the identities).
+    dialog._offer(
+        ("http://127.0.0.1:1", "demo", "pw"),
+        (IdentityChoice("auditor", HUGE), IdentityChoice("manager", "经理")),
+    )
+    assert dialog.identity_combo.isVisible()
+    assert dialog.sizeHint().width() < max(before, 600)
+    assert dialog.minimumSizeHint().width() < SCREEN
+    shown = dialog.identity_combo.itemText(0)
+    assert len(shown) == texts.NAME_LIMIT
+    assert not raw_controls(shown)
+    tooltip = dialog.identity_combo.itemData(0, Qt.ItemDataRole.ToolTipRole)
+    assert_literal(tooltip, texts.display_safe(MARKUP))
+    assert dialog.identity_combo.currentData() == "auditor"

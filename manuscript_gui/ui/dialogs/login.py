@@ -71,6 +71,9 @@ from manuscript_gui.ui.widgets import BusyBar, ElidedLabel, InlineMessage, JobRu
 
 __all__ = ["CREDENTIALS_IN_URL", "LoginDialog", "url_problem", "without_credentials"]
 
+#: The identity box's width, in characters (longer names are elided, whole in tooltips).
+IDENTITY_MIN_CHARS: Final = 20
+
 #: :func:`url_problem`'s answer for an address with a user name or password in it.
 CREDENTIALS_IN_URL: Final = "has a user name or password"
 
@@ -191,6 +194,11 @@ class LoginDialog(QDialog):
         self.password_edit = QLineEdit(self)
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.identity_combo = QComboBox(self)
+        # Identity names come from the server: the box never asks for a long one's width.
+        self.identity_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.identity_combo.setMinimumContentsLength(IDENTITY_MIN_CHARS)
         self.identity_label = QLabel(self.tr("&Identity:"), self)
         self.identity_label.setBuddy(self.identity_combo)
 
@@ -274,8 +282,13 @@ class LoginDialog(QDialog):
         self._choices = choices
         self._choices_for = creds
         self.identity_combo.clear()
-        for choice in choices:
-            self.identity_combo.addItem(texts.display_safe(choice.label), choice.user_type)
+        for index, choice in enumerate(choices):
+            self.identity_combo.addItem(texts.in_sentence(choice.label), choice.user_type)
+            self.identity_combo.setItemData(
+                index,
+                texts.plain_tooltip(texts.display_safe(choice.label)),
+                Qt.ItemDataRole.ToolTipRole,
+            )
         server, user, _password = creds
         remembered = self._settings.last_identity
         same_account = (server, user) == (self._settings.server_url, self._settings.last_user)
