@@ -89,9 +89,10 @@ class FileFilter(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FilePage:
-    """One page of a task's files, in id order.
+    """One page of a task's files, in natural path order (``D2`` before ``D10``, a
+    folder's files together; then the id: ``storage/sorting.py``).
 
-    ``next_after`` is the ``after`` of the next page (the last id here), or
+    ``next_after`` is the ``after`` of the next page (the last row's id), or
     ``None`` when no matching row follows: a list never asks for an empty page.
     """
 
@@ -109,14 +110,14 @@ def files(
     limit: int = 200,
     in_flight: frozenset[int] = frozenset(),
 ) -> FilePage:
-    """A page of a task's files: those matching *filter* and *text*, with ids above *after*.
+    """A page of a task's files: those matching *filter* and *text*, after file *after*.
 
-    Keyset paging on the file id: pass ``page.next_after`` as *after* to get
-    the next page. Rows that change status between pages are never returned
-    twice, and a row that matches throughout is never skipped. Each page is
-    an index range scan (``task_id, outcome`` or ``task_id``), whatever its
-    depth in a 100k-file task; a *text* filter scans rows in id order until
-    the page is full.
+    In path order (:class:`FilePage`). Keyset paging: pass ``page.next_after``
+    as *after* to get the next page. Rows that change status between pages
+    are never returned twice, and a row that matches throughout is never
+    skipped. Each page is an index range scan (``task_id, outcome, sort_key``
+    or ``task_id, sort_key``), whatever its depth in a 100k-file task; a
+    *text* filter scans rows in that order until the page is full.
 
     Args:
         store: the identity's store (run on its thread).

@@ -29,6 +29,7 @@ from typing import Final
 
 import peewee as pw
 
+from manuscript_gui.storage import sorting
 from manuscript_gui.storage.errors import (
     IncompatibleDatabaseError,
     MigrationError,
@@ -191,6 +192,27 @@ def _reason_parameters(db: pw.Database) -> None:
         (
             "ALTER TABLE task ADD COLUMN reason_params TEXT",
             "ALTER TABLE task_file ADD COLUMN error_params TEXT",
+        ),
+    )
+
+
+@migration(6)
+def _file_order(db: pw.Database) -> None:
+    """A natural sort key per file, so a window lists files in path order.
+
+    ``D2`` before ``D10``, a folder's files together (``storage/sorting.py``),
+    paged from an index like the id order was: one index for every file of a
+    task, one per outcome (``outcome IS NULL``: the open files).
+    """
+    sorting.register(sqlite_connection(db))
+    _execute_all(
+        db,
+        (
+            "ALTER TABLE task_file ADD COLUMN sort_key TEXT NOT NULL DEFAULT ''",
+            "UPDATE task_file SET sort_key = natural_key(local_path)",
+            "CREATE INDEX task_file_task_sort ON task_file (task_id, sort_key, id)",
+            "CREATE INDEX task_file_task_outcome_sort "
+            "ON task_file (task_id, outcome, sort_key, id)",
         ),
     )
 

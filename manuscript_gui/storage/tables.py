@@ -69,6 +69,7 @@ class TaskFile(_BaseModel):
     project_id = pw.TextField()
     remote_path = pw.TextField()  # for display and failure reports
     local_path = pw.TextField()  # relative to the task's target_dir, "/"-separated
+    sort_key = pw.TextField(default="")  # natural order of local_path (schema v6, sorting.py)
     version = pw.IntegerField()  # pinned at task creation
     size = pw.IntegerField()
     sha256 = pw.TextField()

@@ -8,7 +8,7 @@ import functools
 import hashlib
 import shutil
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from manuscript_gui.services.reads import (
     FolderEntry,
 )
 from manuscript_gui.storage import ExportStore, NotFoundError, ValidationError
+from manuscript_gui.storage.sorting import natural_sort_key
 from tests.fixtures_server import Admin
 
 F = FileFilter
@@ -95,7 +96,8 @@ class Big:
     task_id: int
     other_task_id: int
     rows: tuple[FileRecord, ...]
-    """Task ``task_id``'s rows as stored, in id order."""
+    """Task ``task_id``'s rows as stored, in the order a window lists them (natural
+    path order, then id: ``storage/sorting.py``)."""
     in_flight: frozenset[int]
     """Open rows of the task, as a running task manager would hold them."""
 
@@ -132,8 +134,10 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Big:
         other = store.create_task("其他", "/exports", {"items": []}, status=TaskStatus.WAITING)
         store.insert_files(other.id, _new_files(2000))
         store.transition(other.id, Transition.PAUSE, reason=StopReason.BY_USER)
-        rows = tuple(store.iter_files(task.id))
-    open_ids = [r.id for r in rows if r.outcome is None]
+        rows = tuple(
+            sorted(store.iter_files(task.id), key=lambda r: (natural_sort_key(r.local_path), r.id))
+        )
+    open_ids = sorted(r.id for r in rows if r.outcome is None)
     in_flight = frozenset(open_ids[100:108])
     assert not path.with_name(path.name + "-wal").exists()  # closed: a copy is whole
     return Big(path, task.id, other.id, rows, in_flight)
@@ -221,6 +225,12 @@ def _walk_big(big: Big, shared: ExportStore, kind: FileFilter, text: str = "") -
     return _WALKS[key]
 
 
+def _position(big: Big) -> Callable[[int], int]:
+    """A file id's place in the list's order (for ``sorted(key=...)``)."""
+    where = {r.id: i for i, r in enumerate(big.rows)}
+    return where.__getitem__
+
+
 def _ids(pages: list[FilePage]) -> list[int]:
     return [r.id for p in pages for r in p.rows]
 
@@ -262,7 +272,7 @@ def test_every_filter_pages_through_exactly_its_rows(
         shared, big.task_id, filter=kind, text=text, limit=200, in_flight=big.in_flight
     )
     expected = _expected(big.rows, kind, text, big.in_flight)
-    assert _ids(pages) == expected  # each once, in id order, none missing
+    assert _ids(pages) == expected  # each once, in path order, none missing
     assert all(r.task_id == big.task_id for p in pages for r in p.rows)
     assert [r.id for r in first.rows] == expected[:200]
     assert first.next_after == (expected[199] if len(expected) > 200 else None)
@@ -275,7 +285,7 @@ def test_the_filters_split_the_task_into_disjoint_parts(
     parts = {kind: _ids(_walk_big(big, shared, kind, text)) for kind in F}
     everything = parts.pop(F.ALL)
     pieces = [i for ids in parts.values() for i in ids]
-    assert sorted(pieces) == everything
+    assert sorted(pieces, key=_position(big)) == everything
     assert len(set(pieces)) == len(pieces)
 
 
@@ -309,7 +319,7 @@ def test_in_progress_is_the_open_rows_in_flight_of_this_task(big: Big, shared: E
     elsewhere = next(shared.iter_files(big.other_task_id)).id
     stale = big.in_flight | {done, elsewhere}  # a snapshot a moment old
     page = reads.files(shared, big.task_id, filter=F.IN_PROGRESS, in_flight=stale)
-    assert [r.id for r in page.rows] == sorted(big.in_flight)
+    assert [r.id for r in page.rows] == [r.id for r in big.rows if r.id in big.in_flight]
     assert page.next_after is None
     waiting = _ids(_walk(shared, big.task_id, F.WAITING, in_flight=stale))
     assert not set(waiting) & stale
@@ -325,9 +335,11 @@ def test_in_progress_is_the_open_rows_in_flight_of_this_task(big: Big, shared: E
 class _Engine:
     """Writes results between pages, as the running task manager does, around a cursor."""
 
-    def __init__(self, store: ExportStore, task_id: int) -> None:
+    def __init__(self, store: ExportStore, big: Big) -> None:
         self.store = store
-        self.task_id = task_id
+        self.task_id = big.task_id
+        self.order = [r.id for r in big.rows]  # the list's order (paths never change here)
+        self.position = {file_id: i for i, file_id in enumerate(self.order)}
         self.touched: set[int] = set()
         self.done_ahead: set[int] = set()
         self.batches = 0
@@ -335,14 +347,18 @@ class _Engine:
     def batch(self, cursor: int) -> None:
         """Open rows just ahead of and just behind *cursor* complete (some fail); a few
         succeeded rows behind it go back to waiting (the disk check before a run)."""
-        near = self.store.page_files(self.task_id, after_id=max(cursor - 200, 0), limit=400)
+        at = self.position[cursor]
+        near_ids = self.order[max(at - 200, 0) : at + 200]
+        near = self.store.find_files(self.task_id, only_ids=near_ids, limit=400)
         opened = [r for r in near if r.outcome is None and r.id not in self.touched]
-        ahead = [r for r in opened if r.id > cursor][:40]
-        behind = [r for r in opened if r.id <= cursor][:40]
+        ahead = [r for r in opened if self.position[r.id] > at][:40]
+        behind = [r for r in opened if self.position[r.id] <= at][:40]
         requeued = [
             r.id
             for r in near
-            if r.outcome is FileOutcome.SUCCEEDED and r.id <= cursor and r.id not in self.touched
+            if r.outcome is FileOutcome.SUCCEEDED
+            and self.position[r.id] <= at
+            and r.id not in self.touched
         ][:10]
         with self.store.transaction():  # one commit, as the engine's batch is
             self._write(ahead + behind, requeued)
@@ -382,11 +398,11 @@ class _Engine:
 def test_paging_while_rows_change_status_never_repeats_or_skips_a_row(
     big: Big, store: ExportStore
 ) -> None:
-    """Every row that waits throughout the walk is shown once; no row twice; id order."""
-    engine = _Engine(store, big.task_id)
+    """Every row that waits throughout the walk is shown once; no row twice; path order."""
+    engine = _Engine(store, big)
     waiting = _ids(engine.walk(F.WAITING, limit=1000))
     assert engine.batches > 50  # many pages, a batch of changes between each two
-    assert waiting == sorted(set(waiting))
+    assert waiting == sorted(set(waiting), key=_position(big))
     always_waiting = {r.id for r in big.rows if r.outcome is None} - engine.touched
     assert always_waiting <= set(waiting)
     assert not set(waiting) & engine.done_ahead  # completed before the cursor got there
@@ -399,7 +415,7 @@ def test_paging_while_rows_change_status_never_repeats_or_skips_a_row(
 def test_paging_all_files_while_rows_change_shows_each_row_once(
     big: Big, store: ExportStore
 ) -> None:
-    engine = _Engine(store, big.task_id)
+    engine = _Engine(store, big)
     shown = _ids(engine.walk(F.ALL, limit=2000))
     assert engine.batches > 40
     assert shown == [r.id for r in big.rows]
@@ -409,9 +425,9 @@ def test_paging_all_files_while_rows_change_shows_each_row_once(
 def test_paging_outcomes_while_rows_change_never_repeats_a_row(
     big: Big, store: ExportStore, kind: FileFilter
 ) -> None:
-    engine = _Engine(store, big.task_id)
+    engine = _Engine(store, big)
     shown = _ids(engine.walk(kind, limit=1000 if kind is F.SUCCEEDED else 100))
-    assert shown == sorted(set(shown))
+    assert shown == sorted(set(shown), key=_position(big))
     outcome = FileOutcome.SUCCEEDED if kind is F.SUCCEEDED else FileOutcome.FAILED
     kept = {r.id for r in big.rows if r.outcome is outcome} - engine.touched
     assert kept <= set(shown)

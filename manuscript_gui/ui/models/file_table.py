@@ -34,8 +34,9 @@ for a refresh. :meth:`set_in_flight` marks the files being downloaded now
 live byte counts are known.
 
 The view should use fixed row heights (pitfalls §2):
-:func:`manuscript_gui.ui.delegates.use_fixed_row_height`. Rows come in file-id
-order (the keyset the pages follow) and the model offers no sorting: a
+:func:`manuscript_gui.ui.delegates.use_fixed_row_height`. Rows come in natural
+path order (the keyset the pages follow: ``D2`` before ``D10``, a folder's files
+together) and the model offers no sorting: a
 ``QSortFilterProxyModel`` sort would read every loaded row through Python and
 would sort only the pages loaded so far (pitfalls §2); narrowing is the
 query's job (:meth:`set_query`).
