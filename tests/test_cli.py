@@ -653,3 +653,18 @@ def test_progress_is_one_updating_line_on_a_terminal() -> None:
     quiet = io.StringIO()
     Progress(quiet, enabled=False)(ListingProgress(1, 5, 5))
     assert quiet.getvalue() == ""
+
+
+def test_login_refuses_credentials_in_the_server_address_and_stores_nothing(
+    ref_server: ServerHandle, monkeypatch: pytest.MonkeyPatch, cli: Cli
+) -> None:
+    for name in ("MANUSCRIPT_SERVER", "MANUSCRIPT_USER", "MANUSCRIPT_IDENTITY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MANUSCRIPT_PASSWORD", "demo")
+    with_secret = ref_server.base_url.replace("http://", "http://demo:pw-in-url@")
+    code, out, err = cli("--server", with_secret, "--user", "demo", "login")
+    assert code == 2
+    assert "user name or password" in err
+    assert "pw-in-url" not in out + err
+    settings = app_paths().settings_file
+    assert not settings.exists() or "pw-in-url" not in settings.read_text(encoding="utf-8")

@@ -323,6 +323,17 @@ class ApiClient:
     ) -> None:
         try:
             url = httpx.URL(base_url)
+        except (ValueError, httpx.InvalidURL):
+            url = None
+        if url is not None and url.userinfo:
+            # Never echoed (it holds a password), never sent as HTTP basic auth,
+            # never stored with the server's address: the login carries credentials.
+            raise ValueError(
+                "the server address must not contain a user name or password "
+                "(https://user:password@host): sign in with them instead"
+            )
+        try:
+            url = httpx.URL(base_url)
             if url.scheme not in ("http", "https") or not url.host:
                 raise ValueError("not http(s) with a host")
             # The one ASCII form of the host every transport uses (IDNA 2008).

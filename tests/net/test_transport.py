@@ -842,3 +842,18 @@ async def test_requests_cancelled_while_connecting_leak_no_socket(
     finally:
         sys.unraisablehook = hook
     assert leaks == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:s3cret-pw@wp.example.com",
+        "https://user@wp.example.com",
+        "http://:s3cret-pw@127.0.0.1:8080/prefix",
+    ],
+)
+def test_client_refuses_credentials_in_the_base_url_without_echoing_them(url: str) -> None:
+    with pytest.raises(ValueError, match="user name or password") as caught:
+        ApiClient(url)
+    assert "s3cret-pw" not in str(caught.value)
+    assert "user:" not in str(caught.value).replace("https://user:password@host", "")
