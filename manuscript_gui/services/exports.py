@@ -40,7 +40,7 @@ from manuscript_gui.core.events import (
 )
 from manuscript_gui.core.listing import ListingStopped, SelectionItem, list_task_files
 from manuscript_gui.core.retry import RetryPolicy
-from manuscript_gui.core.task_manager import RunOptions, remove_staging
+from manuscript_gui.core.task_manager import STAGING_DIR, RunOptions, remove_staging
 from manuscript_gui.core.task_queue import TaskQueueManager, UserContext
 from manuscript_gui.domain import (
     FileOutcome,
@@ -425,6 +425,10 @@ class ExportService:
         target = Path(target_dir)
         if not target.is_absolute():  # front ends resolve it: cwd is theirs, not ours
             raise ActionError("relative_target", path=str(target))
+        if any(part.casefold() == STAGING_DIR for part in target.parts):
+            # Another task's staging folder is removed with that task: files exported
+            # there would go with it (case-folded: Windows and macOS ignore case).
+            raise ActionError("target_in_staging", path=str(target))
         if name is None:
             name = self.default_task_name(chosen)
         selection = {"items": [item.to_json() for item in chosen]}

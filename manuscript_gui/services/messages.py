@@ -29,7 +29,8 @@ Parameters (what the engine and the service store or raise with):
   ``bad_listing`` ``problem`` (str);
 - action errors: ``not_allowed`` ``action`` (an :class:`Action` value) and
   ``status`` (the task's, or ``"running"``); ``busy`` ``action`` (the one
-  refused); ``no_task`` ``task`` (the id); ``relative_target`` ``path``;
+  refused); ``no_task`` ``task`` (the id); ``relative_target`` and
+  ``target_in_staging`` ``path``;
   ``queue_in_use`` ``front_end`` (``"window"`` or ``"cli"``) and ``pid``;
   ``no_failed_files``, ``not_signed_in``, ``no_selection`` none.
 """
@@ -353,6 +354,7 @@ ACTION_ERROR_CODES: Final = frozenset(
         "not_signed_in",
         "no_selection",
         "relative_target",
+        "target_in_staging",
         "queue_in_use",
     }
 )
@@ -373,6 +375,12 @@ _ACTION_TEXTS: Final[Mapping[str, tuple[str, ...]]] = {
     "relative_target": (
         "The export folder must be an absolute path: {path}",
         "The export folder must be an absolute path.",
+    ),
+    "target_in_staging": (
+        "The export folder cannot be inside a .manuscript-partial folder (where partial "
+        "downloads are kept and removed): {path}",
+        "The export folder cannot be inside a .manuscript-partial folder (where partial "
+        "downloads are kept and removed).",
     ),
     "queue_in_use": (
         "This queue is exporting in {front_end} (pid {pid}); stop it there first.",

@@ -885,6 +885,23 @@ _ACTION_ERRORS: Final[Mapping[str, tuple[_Template, ...]]] = {
         _t(QT_TRANSLATE_NOOP("Texts", "The export folder must be an absolute path: %1"), "path"),
         _t(QT_TRANSLATE_NOOP("Texts", "The export folder must be an absolute path.")),
     ),
+    "target_in_staging": (
+        _t(
+            QT_TRANSLATE_NOOP(
+                "Texts",
+                "The export folder cannot be inside a .manuscript-partial folder "
+                "(where partial downloads are kept and removed): %1",
+            ),
+            "path",
+        ),
+        _t(
+            QT_TRANSLATE_NOOP(
+                "Texts",
+                "The export folder cannot be inside a .manuscript-partial folder "
+                "(where partial downloads are kept and removed).",
+            )
+        ),
+    ),
     "queue_in_use": (
         _t(
             QT_TRANSLATE_NOOP(

@@ -82,7 +82,7 @@
     <name>LoginDialog</name>
     <message>
         <source>Switch user</source>
-        <extracomment>:func:`url_problem`&apos;s answer for an address with a user name or password in it.</extracomment>
+        <extracomment>The identity box&apos;s width, in characters (longer names are elided, whole in tooltips). :func:`url_problem`&apos;s answer for an address with a user name or password in it.</extracomment>
         <translation>Switch user</translation>
     </message>
     <message>
@@ -1146,6 +1146,14 @@
     <message>
         <source>The export folder must be an absolute path.</source>
         <translation>The export folder must be an absolute path.</translation>
+    </message>
+    <message>
+        <source>The export folder cannot be inside a .manuscript-partial folder (where partial downloads are kept and removed): %1</source>
+        <translation>The export folder cannot be inside a .manuscript-partial folder (where partial downloads are kept and removed): %1</translation>
+    </message>
+    <message>
+        <source>The export folder cannot be inside a .manuscript-partial folder (where partial downloads are kept and removed).</source>
+        <translation>The export folder cannot be inside a .manuscript-partial folder (where partial downloads are kept and removed).</translation>
     </message>
     <message>
         <source>This queue is exporting in %1 (process %2); stop it there first.</source>

@@ -82,7 +82,7 @@
     <name>LoginDialog</name>
     <message>
         <source>Switch user</source>
-        <extracomment>:func:`url_problem`&apos;s answer for an address with a user name or password in it.</extracomment>
+        <extracomment>The identity box&apos;s width, in characters (longer names are elided, whole in tooltips). :func:`url_problem`&apos;s answer for an address with a user name or password in it.</extracomment>
         <translation>切换用户</translation>
     </message>
     <message>
@@ -1139,6 +1139,14 @@
     <message>
         <source>The export folder must be an absolute path.</source>
         <translation>导出文件夹必须是绝对路径。</translation>
+    </message>
+    <message>
+        <source>The export folder cannot be inside a .manuscript-partial folder (where partial downloads are kept and removed): %1</source>
+        <translation>导出文件夹不能位于 .manuscript-partial 文件夹内（该文件夹存放下载中的临时文件，会被清除）：%1</translation>
+    </message>
+    <message>
+        <source>The export folder cannot be inside a .manuscript-partial folder (where partial downloads are kept and removed).</source>
+        <translation>导出文件夹不能位于 .manuscript-partial 文件夹内（该文件夹存放下载中的临时文件，会被清除）。</translation>
     </message>
     <message>
         <source>This queue is exporting in %1 (process %2); stop it there first.</source>

@@ -124,3 +124,24 @@ async def test_browsing_projects_and_folders_through_the_service(
         assert folders
         inner = await service.children(projects[0].id, folders[0].id)
         assert inner
+
+
+async def test_an_export_into_a_staging_folder_is_refused(
+    slow: ServerHandle, tmp_path: Path
+) -> None:
+    """Another task's ``.manuscript-partial/<key>`` is removed with that task: files
+    exported there would be deleted by a cancel or a delete of the other task."""
+    async with signed_in(slow.base_url) as service:
+        item = await project(service, "prj-1")
+        first = await service.create_export([item], tmp_path / "out")
+        await service.wait_listing(first.id)
+        staging = tmp_path / "out" / ".manuscript-partial" / first.staging_key
+        for target in (staging, staging / "sub", tmp_path / "x" / ".Manuscript-Partial"):
+            with pytest.raises(ActionError) as caught:
+                await service.create_export([item], target)
+            assert caught.value.code == "target_in_staging"
+            assert caught.value.params == {"path": str(target)}
+        assert [t.id for t in await service.tasks()] == [first.id]
+        # A name that merely contains the word is an ordinary folder.
+        ok = await service.create_export([item], tmp_path / "my.manuscript-partial-notes")
+        assert ok.id != first.id

@@ -44,7 +44,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("zh_CN", "en")
 
 # Words a Chinese sentence may keep in Latin letters: units, protocols, the CLI's name.
-_LATIN_OK = {"HTTP", "SHA", "GB", "MB", "KB", "B", "s", "manuscript", "cli"}
+# ("partial": the staging folder .manuscript-partial.)
+_LATIN_OK = {"HTTP", "SHA", "GB", "MB", "KB", "B", "s", "manuscript", "cli", "partial"}
 
 
 @pytest.fixture(scope="session")
