@@ -383,7 +383,24 @@ def _run_qt(args: argparse.Namespace) -> int:
     sys.excepthook = _log_uncaught
     try:
         with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-            return runner.run(run_app(app, args))
+            try:
+                return runner.run(run_app(app, args))
+            except RuntimeError as exc:
+                if "Event loop stopped before Future completed" not in str(exc):
+                    raise
+                # Qt's event loop ended under the app (the display connection was lost,
+                # the desktop session ended): nothing can run the clean-up any more, and
+                # the engine needs none (every state change is durable; the next start
+                # resumes). Leave now, in one line, not with the loop's tracebacks.
+                _log.error("the event loop was stopped under the app: %s", exc)
+                print(
+                    f"{PROG}: the window system stopped the app (display connection lost?);"
+                    " exports continue where they stopped at the next start",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                logging.shutdown()
+                os._exit(EXIT_FAILED)
     finally:
         sys.excepthook = previous_hook
         ticker.stop()

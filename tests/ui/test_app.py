@@ -90,6 +90,9 @@ DRIVER = textwrap.dedent(
                 task = job.result()
                 report(status=str(task.status), files=task.total_files,
                        succeeded=task.succeeded, rows=window.task_model.rowCount())
+        elif MODE == "lost":
+            timer.stop()
+            QApplication.quit()  # as Qt does when the display connection breaks
         elif MODE == "faults":
             if not jobs:
                 loop = asyncio.get_running_loop()
@@ -191,6 +194,14 @@ def test_the_language_option_wins_over_the_settings(tmp_path: Path) -> None:
     assert code == gui.EXIT_OK, stderr
     assert report["pause"] == "Pause"
     assert report["settings"]["language"] == "en"
+
+
+def test_a_lost_display_ends_the_app_in_one_line(tmp_path: Path) -> None:
+    code, _report, stderr = drive(tmp_path, "lost", "--demo")
+    assert code == gui.EXIT_FAILED
+    assert "display connection lost" in stderr
+    _no_crash(stderr)
+    assert "Exception ignored" not in stderr
 
 
 def test_errors_in_slots_and_callbacks_are_logged_and_the_app_goes_on(tmp_path: Path) -> None:
