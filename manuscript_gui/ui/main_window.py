@@ -48,8 +48,9 @@ from PySide6.QtCore import (
     QSettings,
     QSortFilterProxyModel,
     Qt,
+    QUrl,
 )
-from PySide6.QtGui import QCloseEvent, QFont, QFontMetrics
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -57,6 +58,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -67,7 +69,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from manuscript_gui.config import Settings, app_paths
+from manuscript_gui import __version__
+from manuscript_gui.config import AppPaths, Settings, app_paths
 from manuscript_gui.core.actions import Action
 from manuscript_gui.core.events import (
     Event,
@@ -319,6 +322,14 @@ class MainWindow(QMainWindow):
         self.account_menu = bar.addMenu("")
         self.account_menu.addAction(a.sign_in)
         self.account_menu.addAction(a.sign_out)
+        self.help_menu = bar.addMenu("")
+        self.open_log_action = QAction(self)
+        self.open_log_action.triggered.connect(self.open_log_folder)
+        self.help_menu.addAction(self.open_log_action)
+        self.about_action = QAction(self)
+        self.about_action.triggered.connect(self.show_about)
+        self.help_menu.addAction(self.about_action)
+        self.about_box: QMessageBox | None = None
 
         self.context_menu = QMenu(self)
         self.context_menu.addAction(a.new_export)
@@ -366,6 +377,9 @@ class MainWindow(QMainWindow):
         self.file_menu.setTitle(self.tr("&File"))
         self.task_menu.setTitle(self.tr("&Task"))
         self.account_menu.setTitle(self.tr("&Account"))
+        self.help_menu.setTitle(self.tr("&Help"))
+        self.open_log_action.setText(self.tr("Open &log folder"))
+        self.about_action.setText(self.tr("&About…"))
         self.prompt_label.setText(
             self.tr("Not signed in. Sign in to see your export tasks and continue them.")
         )
@@ -563,6 +577,47 @@ class MainWindow(QMainWindow):
     def show_error(self, text: str) -> None:
         """A refused or failed action, in the status bar (non-blocking)."""
         self.statusBar().showMessage(text, 15_000)
+
+    # -- help ----------------------------------------------------------------------------
+
+    def _paths(self) -> AppPaths:
+        return self._service.paths or app_paths()
+
+    def open_log_folder(self) -> None:
+        """Help → Open log folder: the log folder in the desktop's file manager (created
+        first when nothing was logged yet)."""
+        folder = self._paths().log_dir
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.show_error(
+                texts.fill(self.tr("Cannot open the log folder %1: %2"), str(folder), str(exc))
+            )
+            return
+        self.runner.open_url(QUrl.fromLocalFile(str(folder)))
+
+    def show_about(self) -> None:
+        """Help → About: the version and where the app keeps its data, settings and log."""
+        if self.about_box is not None:
+            self.about_box.raise_()
+            return
+        paths = self._paths()
+        text = texts.fill(
+            self.tr(
+                "Working-paper batch export (manuscript-gui) %1\n\n"
+                "Databases: %2\nSettings: %3\nLog: %4"
+            ),
+            __version__,
+            str(paths.data_dir),
+            str(self._settings_path or paths.settings_file),
+            str(paths.log_dir),
+        )
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr("About"), text, parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.finished.connect(lambda _=0: setattr(self, "about_box", None))
+        self.about_box = box
+        box.open()
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 10_000)

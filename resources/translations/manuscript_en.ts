@@ -246,6 +246,18 @@
         <translation>&amp;Account</translation>
     </message>
     <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Help</translation>
+    </message>
+    <message>
+        <source>Open &amp;log folder</source>
+        <translation>Open &amp;log folder</translation>
+    </message>
+    <message>
+        <source>&amp;About…</source>
+        <translation>&amp;About…</translation>
+    </message>
+    <message>
         <source>Not signed in. Sign in to see your export tasks and continue them.</source>
         <translation>Not signed in. Sign in to see your export tasks and continue them.</translation>
     </message>
@@ -256,6 +268,26 @@
     <message>
         <source>No export tasks yet. Choose projects or folders to export to your computer.</source>
         <translation>No export tasks yet. Choose projects or folders to export to your computer.</translation>
+    </message>
+    <message>
+        <source>Cannot open the log folder %1: %2</source>
+        <translation>Cannot open the log folder %1: %2</translation>
+    </message>
+    <message>
+        <source>Working-paper batch export (manuscript-gui) %1
+
+Databases: %2
+Settings: %3
+Log: %4</source>
+        <translation>Working-paper batch export (manuscript-gui) %1
+
+Databases: %2
+Settings: %3
+Log: %4</translation>
+    </message>
+    <message>
+        <source>About</source>
+        <translation>About</translation>
     </message>
     <message>
         <source>User: %1</source>

@@ -246,6 +246,18 @@
         <translation>账户(&amp;A)</translation>
     </message>
     <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Open &amp;log folder</source>
+        <translation>打开日志文件夹(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;About…</source>
+        <translation>关于(&amp;A)…</translation>
+    </message>
+    <message>
         <source>Not signed in. Sign in to see your export tasks and continue them.</source>
         <translation>尚未登录。登录后可查看并继续您的导出任务。</translation>
     </message>
@@ -256,6 +268,26 @@
     <message>
         <source>No export tasks yet. Choose projects or folders to export to your computer.</source>
         <translation>暂无导出任务。请选择要导出到本机的项目或目录。</translation>
+    </message>
+    <message>
+        <source>Cannot open the log folder %1: %2</source>
+        <translation>无法打开日志文件夹 %1：%2</translation>
+    </message>
+    <message>
+        <source>Working-paper batch export (manuscript-gui) %1
+
+Databases: %2
+Settings: %3
+Log: %4</source>
+        <translation>底稿批量导出（manuscript-gui）%1
+
+数据库：%2
+设置：%3
+日志：%4</translation>
+    </message>
+    <message>
+        <source>About</source>
+        <translation>关于</translation>
     </message>
     <message>
         <source>User: %1</source>

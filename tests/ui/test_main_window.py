@@ -900,3 +900,31 @@ def test_files_in_flight_show_their_percent(
         ),
         timeout=WAIT,
     )
+
+
+def test_help_opens_the_log_folder_and_tells_the_version_and_the_places(
+    service: ExportService, qtbot: QtBot, settings_path: Path
+) -> None:
+    window = make_window(service, qtbot, settings_path)
+    opened: list[str] = []
+    window.runner.open_url = lambda url: opened.append(url.toLocalFile())
+    assert window.open_log_action in window.help_menu.actions()
+    window.open_log_action.trigger()
+    log_dir = app_paths().log_dir
+    assert opened == [str(log_dir)]
+    assert log_dir.is_dir()
+
+    window.about_action.trigger()
+    box = window.about_box
+    assert isinstance(box, QMessageBox)
+    qtbot.waitUntil(box.isVisible, timeout=WAIT)
+    text = box.text()
+    from manuscript_gui import __version__
+
+    for part in (__version__, str(app_paths().data_dir), str(settings_path), str(log_dir)):
+        assert part in text
+    assert box.textFormat() == Qt.TextFormat.PlainText
+    window.about_action.trigger()  # a second click raises the same box
+    assert window.about_box is box
+    box.accept()
+    qtbot.waitUntil(lambda: window.about_box is None, timeout=WAIT)
