@@ -23,7 +23,7 @@ from manuscript_gui.core.events import Event, RunEnded, RunOutcome
 from manuscript_gui.domain import TaskStatus
 from manuscript_gui.reference_server import DemoSpec, ServerHandle
 from manuscript_gui.services.exports import ServiceOptions
-from tests.core.engine_helpers import project, signed_in, wait_task
+from tests.core.engine_helpers import project, signed_in, until, wait_task
 
 SPEC = DemoSpec(
     seed=9,
@@ -79,4 +79,6 @@ async def test_a_run_ending_during_a_write_keeps_every_result(
         done = await wait_task(service, task.id, lambda t: t.status is TaskStatus.COMPLETED)
         assert done.succeeded == done.total_files == 6
         assert entered.is_set()
+        await until(lambda: bool(ends))  # the run's end is published after its write
+        await service.wait_idle()
         assert [e.outcome for e in ends] == [RunOutcome.COMPLETED]  # one run, not two
