@@ -926,6 +926,27 @@ def child_env(home: Path, pycache: Path) -> dict[str, str]:
     return env
 
 
+def run_child(
+    ctx: Ctx,
+    argv: list[str],
+    env: dict[str, str],
+    name: str,
+    what: str,
+    server: Any,
+) -> tuple[Any, str]:
+    """Run one timed child (logs in ``logs/<name>``): its ``ChildOutcome`` and stdout.
+
+    Raises :class:`BenchError` with the tail of its stderr when it fails or times out.
+    """
+    import bench_export as be
+
+    logs = ctx.scratch / "logs" / name
+    outcome = be.run_timed(argv, env=env, log_dir=logs, timeout_s=ctx.args.timeout, server=server)
+    if outcome.returncode != 0 or outcome.timed_out:
+        raise BenchError(f"{what} exited with {outcome.returncode}: {be.tail(logs / 'stderr.log')}")
+    return outcome, (logs / "stdout.log").read_text()
+
+
 def fresh(ctx: Ctx, name: str) -> Path:
     path = ctx.scratch / name
     if path.exists():
@@ -994,7 +1015,6 @@ def part_start(ctx: Ctx) -> None:
 
 
 def run_cli_export(ctx: Ctx, server: Any, project_id: str, index: int) -> dict[str, Any]:
-    import bench_export as be
 
     home, out = fresh(ctx, f"cli-home-{index}"), fresh(ctx, f"cli-out-{index}")
     cli = Path(sys.executable).parent / "manuscript-cli"
@@ -1015,14 +1035,8 @@ def run_cli_export(ctx: Ctx, server: Any, project_id: str, index: int) -> dict[s
     ]
     env = child_env(home, ctx.scratch / "pycache")
     env["MANUSCRIPT_PASSWORD"] = DEMO_PASSWORD
-    logs = ctx.scratch / "logs" / f"cli-{index}"
-    outcome = be.run_timed(argv, env=env, log_dir=logs, timeout_s=ctx.args.timeout, server=server)
-    if outcome.returncode != 0 or outcome.timed_out:
-        raise BenchError(
-            f"manuscript-cli export exited with {outcome.returncode}: "
-            f"{be.tail(logs / 'stderr.log')}"
-        )
-    summary = read_cli_json((logs / "stdout.log").read_text())
+    outcome, stdout = run_child(ctx, argv, env, f"cli-{index}", "manuscript-cli export", server)
+    summary = read_cli_json(stdout)
     return {
         "elapsed_s": float(summary["elapsed_s"]),
         "process_wall_s": outcome.sample.wall_s,
@@ -1051,7 +1065,6 @@ def run_window_export(
     variant: str = "window",
     census: bool = False,
 ) -> dict[str, Any]:
-    import bench_export as be
 
     home, out = fresh(ctx, f"{variant}-home-{index}"), fresh(ctx, f"{variant}-out-{index}")
     argv = [
@@ -1084,26 +1097,22 @@ def run_window_export(
         argv.append("--census")
     if ctx.args.switch_interval:
         argv += ["--switch-interval", str(ctx.args.switch_interval)]
-    logs = ctx.scratch / "logs" / f"{variant}-{index}"
-    outcome = be.run_timed(
+    outcome, stdout = run_child(
+        ctx,
         argv,
-        env=child_env(home, ctx.scratch / "pycache"),
-        log_dir=logs,
-        timeout_s=ctx.args.timeout,
-        server=server,
+        child_env(home, ctx.scratch / "pycache"),
+        f"{variant}-{index}",
+        f"the {variant} export",
+        server,
     )
-    if outcome.returncode != 0 or outcome.timed_out:
-        raise BenchError(
-            f"the {variant} export exited with {outcome.returncode}: {be.tail(logs / 'stderr.log')}"
-        )
-    result = read_mark((logs / "stdout.log").read_text())
+    result = read_mark(stdout)
     result["process_cpu_s"] = outcome.sample.cpu_s
     result["server_cpu_s"] = outcome.sample.server_cpu_s
     result["out"] = str(out)
     if result["status"] != "completed" or result["failed"]:
         raise BenchError(
             f"the {variant} export ended {result['status']} ({result['outcome']}) with "
-            f"{result['failed']} failed files; log: {logs}"
+            f"{result['failed']} failed files; log: {ctx.scratch / 'logs' / f'{variant}-{index}'}"
         )
     return result
 
@@ -1234,7 +1243,6 @@ def part_profile(ctx: Ctx, server: Any, listing: Any) -> None:
 
 
 def part_pane(ctx: Ctx, server: Any) -> None:
-    import bench_export as be
 
     home, out = fresh(ctx, "pane-home"), fresh(ctx, "pane-out")
     argv = [
@@ -1257,19 +1265,10 @@ def part_pane(ctx: Ctx, server: Any) -> None:
         "--timeout",
         str(ctx.args.timeout),
     ]
-    logs = ctx.scratch / "logs" / "pane"
-    outcome = be.run_timed(
-        argv,
-        env=child_env(home, ctx.scratch / "pycache"),
-        log_dir=logs,
-        timeout_s=ctx.args.timeout,
-        server=server,
+    _, stdout = run_child(
+        ctx, argv, child_env(home, ctx.scratch / "pycache"), "pane", "the pane child", server
     )
-    if outcome.returncode != 0 or outcome.timed_out:
-        raise BenchError(
-            f"the pane child exited with {outcome.returncode}: {be.tail(logs / 'stderr.log')}"
-        )
-    r = read_mark((logs / "stdout.log").read_text())
+    r = read_mark(stdout)
     ctx.results["pane"] = r
     log(
         f"  {r['pane_files']:,} files (database built in {r['built_s']:.1f} s): first rows "
