@@ -32,6 +32,7 @@ the defaults of the next start (another language, another font).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Iterable
@@ -585,16 +586,21 @@ class MainWindow(QMainWindow):
 
     def open_log_folder(self) -> None:
         """Help → Open log folder: the log folder in the desktop's file manager (created
-        first when nothing was logged yet)."""
+        first, off the UI thread, when nothing was logged yet)."""
+        self._jobs.start(self._open_log_folder())
+
+    async def _open_log_folder(self) -> None:
         folder = self._paths().log_dir
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
         except OSError as exc:
-            self.show_error(
-                texts.fill(self.tr("Cannot open the log folder %1: %2"), str(folder), str(exc))
-            )
+            if shiboken6.isValid(self):
+                self.show_error(
+                    texts.fill(self.tr("Cannot open the log folder %1: %2"), str(folder), str(exc))
+                )
             return
-        self.runner.open_url(QUrl.fromLocalFile(str(folder)))
+        if shiboken6.isValid(self):
+            self.runner.open_url(QUrl.fromLocalFile(str(folder)))
 
     def show_about(self) -> None:
         """Help → About: the version and where the app keeps its data, settings and log."""

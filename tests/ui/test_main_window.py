@@ -911,6 +911,7 @@ def test_help_opens_the_log_folder_and_tells_the_version_and_the_places(
     assert window.open_log_action in window.help_menu.actions()
     window.open_log_action.trigger()
     log_dir = app_paths().log_dir
+    qtbot.waitUntil(lambda: bool(opened), timeout=WAIT)
     assert opened == [str(log_dir)]
     assert log_dir.is_dir()
 
